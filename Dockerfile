@@ -1,0 +1,19 @@
+# syntax=docker/dockerfile:1
+FROM python:3.11-slim-bookworm AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY services services
+COPY projections projections
+COPY web web
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim-bookworm
+RUN useradd --create-home --uid 10001 waymark
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+USER waymark
+WORKDIR /home/waymark
+ENV WAYMARK_DATA_DIR=/home/waymark/data
+EXPOSE 8000
+CMD ["waymark", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,57 @@
+"""A programme: an accelerator run by a national body."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.fields import Text
+
+
+class Programme(Aggregate):
+    class Launched(Aggregate.Created):
+        name: str
+        description: str
+        sponsor_body: str
+        actor: str
+
+    class Renamed(Aggregate.Event):
+        name: str
+        actor: str
+
+        def apply(self, aggregate: Programme) -> None:
+            aggregate.name = self.name
+
+    def __init__(self, name: str, description: str, sponsor_body: str, actor: str) -> None:
+        self.name = name
+        self.description = description
+        self.sponsor_body = sponsor_body
+        self.launched_by = actor
+
+    @classmethod
+    def launch(
+        cls,
+        *,
+        programme_id: UUID,
+        name: str,
+        description: str | None,
+        sponsor_body: str | None,
+        actor: str,
+        now: datetime,
+    ) -> Programme:
+        return cls._create(
+            cls.Launched,
+            id=programme_id,
+            timestamp=now,
+            name=Text(max_length=300).clean("name", name),
+            description=Text(required=False).clean("description", description),
+            sponsor_body=Text(required=False, max_length=300).clean("sponsor_body", sponsor_body),
+            actor=actor,
+        )
+
+    def rename(self, *, name: str, actor: str, now: datetime) -> None:
+        name = Text(max_length=300).clean("name", name)
+        if name != self.name:
+            self.trigger_event(self.Renamed, timestamp=now, name=name, actor=actor)

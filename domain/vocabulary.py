@@ -1,0 +1,117 @@
+"""The accelerator's fixed vocabularies, in the words of the source talk."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CapacityChoice(StrEnum):
+    MAKE = "make"
+    BUY = "buy"
+    SHARE = "share"
+    EXPERIMENT = "experiment"
+
+
+class TeamHealth(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+class NeedSegmentation(StrEnum):
+    UNIVERSAL = "universal"
+    MOSTLY_UNIVERSAL = "mostly_universal"
+    MIXED = "mixed"
+    VARIED = "varied"
+    HIGHLY_VARIED = "highly_varied"
+
+
+class CapacityArea(StrEnum):
+    RECRUITMENT = "recruitment"
+    SKILLS = "skills"
+    CULTURE_CHANGE = "culture_change"
+
+
+class ProjectMethod(StrEnum):
+    AGILE = "agile"
+    WATERFALL = "waterfall"
+    HYBRID = "hybrid"
+
+
+class Architecture(StrEnum):
+    MONOLITHIC = "monolithic"
+    PLATFORM = "platform"
+
+
+class StanceTopic(StrEnum):
+    OPEN_SOURCE_OR_COMMERCIAL = "open_source_or_commercial"
+    ROLE_OF_EVIDENCE = "role_of_evidence"
+    OPEN_DATA = "open_data"
+    DIGITAL_BY_DEFAULT = "digital_by_default"
+    NATIONAL_OR_LOCAL_SOLUTIONS = "national_or_local_solutions"
+    LOCAL_DIGITAL_DECLARATION = "local_digital_declaration"
+
+
+class Phase(StrEnum):
+    DISCOVERY = "discovery"
+    ALPHA = "alpha"
+    PRIVATE_BETA = "private_beta"
+    PUBLIC_BETA = "public_beta"
+    LIVE = "live"
+    RETIRED = "retired"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class ConcernCategory(StrEnum):
+    DATA_ETHICS = "data_ethics"
+    PRIVACY = "privacy"
+    SECURITY = "security"
+    DIGITAL_EXCLUSION_RURALITY = "digital_exclusion_rurality"
+    DIGITAL_EXCLUSION_POVERTY = "digital_exclusion_poverty"
+    DIGITAL_EXCLUSION_EDUCATIONAL_NEEDS = "digital_exclusion_educational_needs"
+    LEGACY_SYSTEMS = "legacy_systems"
+    INFLEXIBLE_OUTSOURCED_PROVIDERS = "inflexible_outsourced_providers"
+    SKILLS = "skills"
+
+
+class SupportSource(StrEnum):
+    OWN_ORGANISATION = "own_organisation"
+    MASTERCLASSES = "masterclasses"
+    SOLACE = "solace"
+    SOCITM = "socitm"
+    MINISTRY = "ministry"
+    LGA = "lga"
+    TWENTIETH_CENTURY_SUPPLIERS = "20th_century_suppliers"
+    TWENTY_FIRST_CENTURY_SUPPLIERS = "21st_century_suppliers"
+    LOCALGOV_DIGITAL = "localgov_digital"
+
+
+class CorrectionReason(StrEnum):
+    CLARIFICATION = "clarification"
+    RECORDING_ERROR = "recording_error"
+    CHANGE_OF_MIND = "change_of_mind"
+
+
+class CouncilType(StrEnum):
+    COUNTY = "county"
+    DISTRICT = "district"
+    UNITARY = "unitary"
+    METROPOLITAN_BOROUGH = "metropolitan_borough"
+    LONDON_BOROUGH = "london_borough"
+    COMBINED_AUTHORITY = "combined_authority"
+
+
+class Region(StrEnum):
+    NORTH_EAST = "north_east"
+    NORTH_WEST = "north_west"
+    YORKSHIRE_AND_THE_HUMBER = "yorkshire_and_the_humber"
+    EAST_MIDLANDS = "east_midlands"
+    WEST_MIDLANDS = "west_midlands"
+    EAST_OF_ENGLAND = "east_of_england"
+    LONDON = "london"
+    SOUTH_EAST = "south_east"
+    SOUTH_WEST = "south_west"
+    WALES = "wales"
+    SCOTLAND = "scotland"
+    NORTHERN_IRELAND = "northern_ireland"

@@ -1,0 +1,183 @@
+"""Connections to the read-model database: SQLite (embedded) or PostgreSQL.
+
+Read-model SQL is written once, with ``?`` placeholders; ``Database.sql``
+adapts it for psycopg. Rows come back as dicts on both backends.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Database(ABC):
+    dialect: str
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One transaction: everything done through it commits together or not at all."""
+
+    @abstractmethod
+    @contextmanager
+    def reading(self) -> Iterator[Transaction]:
+        """A connection for queries."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.reading() as tx:
+            return tx.all(sql, params)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        with self.reading() as tx:
+            return tx.one(sql, params)
+
+
+class Transaction:
+    """A cursor that speaks ``?`` placeholders and returns dict rows on both backends."""
+
+    def __init__(self, cursor: Any, dialect: str) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+
+    def sql(self, text: str) -> str:
+        return _to_psycopg(text) if self.dialect == "postgres" else text
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self.sql(sql), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(self.sql(sql), rows)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.cursor.execute(self.sql(sql), params)
+        return [dict(row) for row in self.cursor.fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        self.cursor.execute(self.sql(sql), params)
+        row = self.cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.one(sql, params)
+        return None if row is None else next(iter(row.values()))
+
+
+@lru_cache(maxsize=1024)
+def _to_psycopg(text: str) -> str:
+    return text.replace("%", "%%").replace("?", "%s")
+
+
+class SQLiteDatabase(Database):
+    """One connection per thread; writers take turns (SQLite allows one at a time)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        conn = self._connection()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(conn.cursor(), self.dialect)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[Transaction]:
+        conn = self._connection()
+        conn.execute("BEGIN")
+        try:
+            yield Transaction(conn.cursor(), self.dialect)
+        finally:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:
+                    pass  # closed from another thread already
+            self._connections.clear()
+        self._local = threading.local()
+
+
+class PostgresDatabase(Database):
+    dialect = "postgres"
+
+    def __init__(self, conninfo: str, *, pool_size: int = 5, timeout: float = 5.0) -> None:
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"row_factory": dict_row, "connect_timeout": max(1, int(timeout))},
+            timeout=timeout,
+            check=ConnectionPool.check_connection,
+            open=True,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield Transaction(cur, self.dialect)
+
+    @contextmanager
+    def reading(self) -> Iterator[Transaction]:
+        with self.pool.connection() as conn:
+            conn.read_only = False
+            with conn.transaction(), conn.cursor() as cur:
+                yield Transaction(cur, self.dialect)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def postgres_conninfo(parts: dict[str, str]) -> str:
+    return psycopg.conninfo.make_conninfo(**parts)

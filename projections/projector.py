@@ -1,0 +1,219 @@
+"""Keeps read models up to date from the event log, exactly once, in batches.
+
+Each batch of events is applied to every read model that has not seen it,
+and each read model's position moves in the same transaction as its rows: a
+crash between batches loses nothing and repeats nothing. Positions are
+locked while a batch is applied, so two workers never apply the same batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from projections.base import ReadModel
+from projections.database import Database, Transaction
+from projections.log import EventLog
+
+log = logging.getLogger(__name__)
+
+POSITIONS_TABLE = "read_model_positions"
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    version: int
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.head - self.position)
+
+
+class Projector:
+    def __init__(
+        self,
+        database: Database,
+        log_: EventLog,
+        read_models: Iterable[ReadModel],
+        *,
+        batch_size: int = 1000,
+    ) -> None:
+        self.database = database
+        self.log = log_
+        self.read_models = {model.name: model for model in read_models}
+        self.batch_size = batch_size
+        self.wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: BaseException | None = None
+
+    # -- set-up ---------------------------------------------------------------
+
+    def prepare(self) -> list[str]:
+        """Create missing read models; drop and rebuild any whose version changed.
+
+        Returns the names of the read models that start again from the beginning.
+        """
+        started_over = []
+        with self.database.transaction() as tx:
+            tx.execute(
+                f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} ("
+                "name TEXT PRIMARY KEY, version INTEGER NOT NULL, position BIGINT NOT NULL)"
+            )
+        for model in self.read_models.values():
+            with self.database.transaction() as tx:
+                row = tx.one(f"SELECT version FROM {POSITIONS_TABLE} WHERE name = ?", (model.name,))
+                if row is not None and row["version"] == model.version:
+                    continue
+                if row is not None:
+                    log.warning(
+                        "read model %s changed from version %s to %s: rebuilding",
+                        model.name,
+                        row["version"],
+                        model.version,
+                    )
+                self._reset(model, tx)
+                started_over.append(model.name)
+        return started_over
+
+    def _reset(self, model: ReadModel, tx: Transaction) -> None:
+        model.drop_tables(tx)
+        model.create_tables(tx)
+        tx.execute(f"DELETE FROM {POSITIONS_TABLE} WHERE name = ?", (model.name,))
+        tx.execute(
+            f"INSERT INTO {POSITIONS_TABLE} (name, version, position) VALUES (?, ?, 0)",
+            (model.name, model.version),
+        )
+
+    # -- catching up -----------------------------------------------------------
+
+    def positions(self) -> dict[str, int]:
+        rows = self.database.all(f"SELECT name, position FROM {POSITIONS_TABLE}")
+        stored = {row["name"]: int(row["position"]) for row in rows}
+        return {name: stored.get(name, 0) for name in self.read_models}
+
+    def catch_up_once(self, limit: int | None = None) -> int:
+        """Apply the next batch of events; returns how many events were read."""
+        positions = self.positions()
+        if not positions:
+            return 0
+        start = min(positions.values())
+        batch = self.log.read(start, limit or self.batch_size)
+        if not batch:
+            return 0
+        with self.database.transaction() as tx:
+            locked = self._lock_positions(tx)
+            for name, model in self.read_models.items():
+                position = locked.get(name, 0)
+                unseen = [item for item in batch if item[0] > position]
+                if not unseen:
+                    continue
+                model.process(unseen, tx)
+                tx.execute(
+                    f"UPDATE {POSITIONS_TABLE} SET position = ? WHERE name = ?",
+                    (unseen[-1][0], name),
+                )
+        return len(batch)
+
+    def _lock_positions(self, tx: Transaction) -> dict[str, int]:
+        lock = " FOR UPDATE" if tx.dialect == "postgres" else ""
+        rows = tx.all(f"SELECT name, position FROM {POSITIONS_TABLE} ORDER BY name{lock}")
+        return {row["name"]: int(row["position"]) for row in rows}
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Apply every event in the log now; returns how many were read."""
+        total = 0
+        while True:
+            count = self.catch_up_once()
+            if not count:
+                return total
+            total += count
+            if progress is not None:
+                progress(count)
+
+    def rebuild(
+        self, names: Sequence[str] | None = None, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Drop the named read models (all by default) and build them again from the log."""
+        chosen = list(names) if names else list(self.read_models)
+        unknown = [name for name in chosen if name not in self.read_models]
+        if unknown:
+            raise KeyError(f"no read model named {unknown[0]!r}")
+        self.prepare()
+        with self.database.transaction() as tx:
+            self._lock_positions(tx)
+            for name in chosen:
+                self._reset(self.read_models[name], tx)
+        return self.catch_up(progress)
+
+    def status(self) -> list[Status]:
+        head = self.log.head()
+        rows = self.database.all(f"SELECT name, version, position FROM {POSITIONS_TABLE}")
+        stored = {row["name"]: row for row in rows}
+        return [
+            Status(
+                name=name,
+                version=int(stored[name]["version"]) if name in stored else model.version,
+                position=int(stored[name]["position"]) if name in stored else 0,
+                head=head,
+            )
+            for name, model in self.read_models.items()
+        ]
+
+    # -- waiting ---------------------------------------------------------------
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Block until every read model has reached ``position``, at most ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while True:
+            if min(self.positions().values(), default=0) >= position:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.wake.set()
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.05)
+
+    def lag(self) -> int:
+        return max(0, self.log.head() - min(self.positions().values(), default=0))
+
+    # -- running -----------------------------------------------------------------
+
+    def run(self, poll_interval: float = 0.2, stop: threading.Event | None = None) -> None:
+        """Catch up, then follow the log until stopped. Errors are logged and retried."""
+        stop = stop or self._stop
+        backoff = poll_interval
+        while not stop.is_set():
+            try:
+                while not stop.is_set() and self.catch_up_once():
+                    pass
+                self.last_error = None
+                backoff = poll_interval
+            except Exception as error:  # noqa: BLE001 - a worker must outlive a lost database
+                self.last_error = error
+                log.exception("read models could not catch up; retrying")
+                backoff = min(backoff * 2, 5.0)
+            self.wake.wait(backoff)
+            self.wake.clear()
+
+    def start(self, poll_interval: float = 0.2) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self.run, args=(poll_interval,), name="waymark-projector", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None

@@ -1,0 +1,49 @@
+"""One line that says what an entry recorded, for timelines and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _short(text: Any, limit: int = 120) -> str:
+    line = " ".join(str(text or "").split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _label(value: Any) -> str:
+    return str(value or "").replace("_", " ")
+
+
+def summarise_entry(kind: str, values: dict[str, Any]) -> str:
+    v = values
+    if kind == "problem_statement_iterated":
+        return _short(v.get("statement"))
+    if kind == "capacity_decided":
+        cost = f" (est. £{v['estimated_cost']})" if v.get("estimated_cost") is not None else ""
+        return _short(f"{_label(v.get('choice')).capitalize()}: {v.get('capability')}{cost}")
+    if kind == "sponsor_check_in":
+        note = f": {v['team_health_note']}" if v.get("team_health_note") else ""
+        return _short(f"Team health {v.get('team_health')}{note}")
+    if kind == "case_for_change":
+        return _short(v.get("narrative_fit"))
+    if kind == "capacity_built":
+        return _short(f"{_label(v.get('area')).capitalize()}: {v.get('what_was_done')}")
+    if kind == "way_of_working_chosen":
+        arch = f", {v['architecture']} architecture" if v.get("architecture") else ""
+        return _short(f"{_label(v.get('project_method')).capitalize()} method{arch}")
+    if kind == "stance_taken":
+        return _short(f"{_label(v.get('topic')).capitalize()}: {v.get('position')}")
+    if kind == "phase_changed":
+        reason = f": {v['reason']}" if v.get("reason") else ""
+        return _short(f"Moved to {_label(v.get('phase'))}{reason}")
+    if kind == "members_engaged":
+        return _short(v.get("how"))
+    if kind == "concern_raised":
+        return _short(f"{_label(v.get('category')).capitalize()}: {v.get('description')}")
+    if kind == "concern_resolved":
+        return _short(f"Resolved: {v.get('resolution')}")
+    if kind == "support_requested":
+        return _short(f"From {_label(v.get('from_whom'))}: {v.get('wish')}")
+    if kind == "entry_corrected":
+        return _short(f"Corrected ({_label(v.get('reason_kind'))}): {v.get('reason')}")
+    return _short(kind)

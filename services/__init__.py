@@ -1,0 +1,1 @@
+"""Application services: eventsourcing applications, commands and queries. No HTTP here."""

@@ -1,0 +1,127 @@
+"""The composition root: settings in, a running application and its read models out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.errors import InvalidValue
+from projections.cohort_timeline import BadCursor, CohortTimeline, TimelineQuery, timeline
+from projections.database import Database, PostgresDatabase, SQLiteDatabase, postgres_conninfo
+from projections.directory import Directory, list_cohorts, list_councils, list_programmes
+from projections.directory import list_projects as directory_projects
+from projections.log import EventLog
+from projections.projector import Projector
+from services.records import DecisionRecords
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def application_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing settings that follow from ours."""
+    if settings.uses_postgres:
+        parts = settings.postgres_parts()
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parts["dbname"],
+            "POSTGRES_HOST": parts["host"],
+            "POSTGRES_PORT": parts["port"],
+            "POSTGRES_USER": parts["user"],
+            "POSTGRES_PASSWORD": parts["password"],
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_CONN_MAX_AGE": "600",
+            "POSTGRES_PRE_PING": "y",
+        }
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(settings.data_dir / "events.sqlite3"),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+
+
+def read_model_database(settings: Settings) -> Database:
+    if settings.uses_postgres:
+        return PostgresDatabase(
+            postgres_conninfo(settings.postgres_parts()), pool_size=settings.postgres_pool_size
+        )
+    return SQLiteDatabase(settings.data_dir / "read_models.sqlite3")
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How far the read models had got when a query was answered."""
+
+    position: int
+    lag: int
+    waited_for: int | None
+    reached: bool
+
+
+class Waymark:
+    """Everything a process needs: the record, the read models, and their worker."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.records = DecisionRecords(env=application_env(self.settings))
+        self.database = read_model_database(self.settings)
+        self.projector = Projector(
+            self.database,
+            EventLog(self.records.recorder, self.records.mapper),
+            [Directory(), CohortTimeline()],
+            batch_size=self.settings.projection_batch_size,
+        )
+        self.projector.prepare()
+        self.records.listeners.append(lambda _position: self.projector.wake.set())
+        self._running = False
+
+    # -- life cycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the in-process read-model worker, unless a separate worker runs them."""
+        if self.settings.in_process_projections and not self._running:
+            self.projector.start(self.settings.projection_poll_interval)
+            self._running = True
+
+    def close(self) -> None:
+        if self._running:
+            self.projector.stop()
+            self._running = False
+        self.database.close()
+        self.records.close()
+
+    # -- reading ------------------------------------------------------------------
+
+    def fresh(self, wait_for: int | None) -> Freshness:
+        """Wait (bounded) until the read models reach ``wait_for``; say how far they are."""
+        reached = True
+        if wait_for is not None:
+            reached = self.projector.wait_for(wait_for, self.settings.read_wait_timeout)
+        head = self.projector.log.head()
+        position = min(self.projector.positions().values(), default=0)
+        return Freshness(
+            position=position, lag=max(0, head - position), waited_for=wait_for, reached=reached
+        )
+
+    def programmes(self) -> list[dict[str, Any]]:
+        return list_programmes(self.database)
+
+    def cohorts_of(self, programme_id: UUID) -> list[dict[str, Any]]:
+        return list_cohorts(self.database, str(programme_id))
+
+    def councils(self) -> list[dict[str, Any]]:
+        return list_councils(self.database)
+
+    def projects_of(self, cohort_id: UUID) -> list[dict[str, Any]]:
+        return directory_projects(self.database, str(cohort_id))
+
+    def timeline(self, query: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]:
+        self.records.get_cohort(UUID(query.cohort_id))
+        try:
+            return timeline(self.database, query)
+        except BadCursor as error:
+            raise InvalidValue("cursor", str(error)) from None

@@ -1,0 +1,209 @@
+"""A small, realistic demo record: one programme, one cohort, three councils."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from services.records import DecisionRecords
+
+MANAGER = "demo-manager"
+
+COUNCILS: list[dict[str, Any]] = [
+    {
+        "code": "GB-EXE",
+        "name": "Exeter City Council",
+        "council_type": "district",
+        "region": "south_west",
+        "population": 130_000,
+        "gss_code": "E07000041",
+        "political_control": "Labour",
+    },
+    {
+        "code": "GB-DEV",
+        "name": "Devon County Council",
+        "council_type": "county",
+        "region": "south_west",
+        "population": 811_000,
+        "gss_code": "E10000008",
+        "political_control": "Liberal Democrat",
+    },
+    {
+        "code": "GB-HCK",
+        "name": "London Borough of Hackney",
+        "council_type": "london_borough",
+        "region": "london",
+        "population": 259_000,
+        "gss_code": "E09000012",
+        "political_control": "Labour",
+    },
+]
+
+
+def is_empty(records: DecisionRecords) -> bool:
+    return not records.recorder.max_notification_id()
+
+
+def load_demo(records: DecisionRecords, today: date | None = None) -> bool:
+    """Load the demo record into an empty store; returns False if the store had events."""
+    if not is_empty(records):
+        return False
+    today = today or date.today()
+    start = today - timedelta(weeks=10)
+
+    def day(week: int, offset: int = 0) -> date:
+        return min(today, start + timedelta(weeks=week, days=offset))
+
+    programme = records.launch_programme(
+        name="Local Digital Accelerator",
+        description="Senior leaders creating the organisational conditions for digital.",
+        sponsor_body="Ministry of Housing, Communities and Local Government",
+        actor=MANAGER,
+    )
+    cohort = records.form_cohort(
+        programme_id=programme.id,
+        name="Cohort 1",
+        starts_on=start,
+        ends_on=start + timedelta(weeks=24),
+        actor=MANAGER,
+    )
+    projects: dict[str, UUID] = {}
+    titles = {
+        "GB-EXE": "Bin collection information online",
+        "GB-DEV": "Adult social care front door",
+        "GB-HCK": "Housing repairs reporting",
+    }
+    for council in COUNCILS:
+        records.register_council(actor=MANAGER, **council)
+        written = records.enrol_council(
+            cohort_id=cohort.id,
+            council_code=council["code"],
+            title=titles[council["code"]],
+            actor=MANAGER,
+        )
+        projects[council["code"]] = written.id
+
+    def record(code: str, kind: str, on: date, actor: str = MANAGER, **values: Any) -> UUID:
+        return records.record_entry(
+            project_id=projects[code], kind=kind, decided_on=on, values=values, actor=actor
+        ).id
+
+    # Exeter: a district with tight money, moving steadily.
+    record("GB-EXE", "phase_changed", day(0), phase="discovery")
+    record(
+        "GB-EXE",
+        "problem_statement_iterated",
+        day(0, 2),
+        statement="Residents phone us to ask about missed bins.",
+        why="Starting point from the contact centre.",
+    )
+    record(
+        "GB-EXE",
+        "problem_statement_iterated",
+        day(2),
+        statement="Residents cannot find out when their bin will be collected.",
+        what_changed="From missed bins to collection information.",
+        why="Research showed most calls ask when, not why.",
+    )
+    cost = record(
+        "GB-EXE",
+        "capacity_decided",
+        day(3),
+        capability="Collection calendar service",
+        choice="share",
+        rationale="A neighbouring district runs the same platform.",
+        partner="Teignbridge District Council",
+        estimated_cost="4800.00",
+        decision_makers=["Director of Place"],
+        consulted=["Head of Waste"],
+        informed=["Portfolio holder"],
+    )
+    record(
+        "GB-EXE",
+        "entry_corrected",
+        day(3, 1),
+        corrects=str(cost),
+        reason_kind="recording_error",
+        reason="The estimate was typed without its last digit.",
+        replacement={"estimated_cost": "48000.00"},
+    )
+    record(
+        "GB-EXE",
+        "sponsor_check_in",
+        day(4),
+        team_health="green",
+        surprising_finding="Most callers already use the council app.",
+        need_segmentation="mostly_universal",
+    )
+    record("GB-EXE", "phase_changed", day(5), phase="alpha", reason="Discovery complete.")
+
+    # Devon: a county under demand pressure, with a concern.
+    record("GB-DEV", "phase_changed", day(0), phase="discovery")
+    record(
+        "GB-DEV",
+        "problem_statement_iterated",
+        day(1),
+        statement="People seeking care wait too long for a first conversation.",
+    )
+    concern = record(
+        "GB-DEV",
+        "concern_raised",
+        day(2),
+        category="digital_exclusion_rurality",
+        description="Broadband coverage in the north of the county is poor.",
+    )
+    record(
+        "GB-DEV",
+        "capacity_decided",
+        day(3),
+        capability="Online self-assessment",
+        choice="buy",
+        rationale="A mature product exists.",
+        alternatives_considered=["make", "share"],
+        estimated_cost="125000.00",
+    )
+    record(
+        "GB-DEV", "sponsor_check_in", day(4), team_health="amber", team_health_note="Two vacancies."
+    )
+    record(
+        "GB-DEV",
+        "concern_resolved",
+        day(6),
+        concern_entry_id=str(concern),
+        resolution="Telephone and library routes kept alongside the online form.",
+    )
+    record("GB-DEV", "sponsor_check_in", day(8), team_health="red", team_health_note="Lead left.")
+
+    # Hackney: a London borough experimenting in the open.
+    record("GB-HCK", "phase_changed", day(0), phase="discovery")
+    record(
+        "GB-HCK",
+        "problem_statement_iterated",
+        day(1),
+        statement="Tenants cannot report a repair and know when it will be done.",
+    )
+    record(
+        "GB-HCK",
+        "capacity_decided",
+        day(2),
+        capability="Repairs hub",
+        choice="experiment",
+        rationale="Test with one estate before choosing.",
+    )
+    record(
+        "GB-HCK",
+        "stance_taken",
+        day(2, 3),
+        topic="open_source_or_commercial",
+        position="Open source by default.",
+    )
+    record("GB-HCK", "members_engaged", day(3), how="Briefing for the housing scrutiny panel.")
+    record(
+        "GB-HCK",
+        "support_requested",
+        day(4),
+        wish="A peer council that has replaced its repairs supplier.",
+        from_whom="localgov_digital",
+    )
+    return True

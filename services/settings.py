@@ -1,0 +1,70 @@
+"""Settings, read from the environment (``WAYMARK_*``) by pydantic-settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WAYMARK_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./data"), description="Folder for the SQLite files (embedded mode)."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/dbname; when set, events and "
+        "read models are kept in PostgreSQL instead of SQLite.",
+    )
+    demo: bool = Field(default=False, description="Demo mode: loads demo data when empty.")
+    in_process_projections: bool = Field(
+        default=True,
+        description="Run the read-model worker inside the server process. Set false when "
+        "`waymark projections run` runs as its own process.",
+    )
+    projection_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Events per read-model transaction."
+    )
+    projection_poll_interval: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        description="Seconds between polls of the event log when idle.",
+    )
+    read_wait_timeout: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="Longest a query waits for read models to reach a requested position.",
+    )
+    postgres_pool_size: int = Field(default=5, ge=1, le=100, description="Connections per pool.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme not in ("postgresql", "postgres"):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    def postgres_parts(self) -> dict[str, str]:
+        """The URL split into the parts both eventsourcing and psycopg use."""
+        assert self.database_url is not None
+        url = urlsplit(self.database_url)
+        return {
+            "host": url.hostname or "127.0.0.1",
+            "port": str(url.port or 5432),
+            "user": unquote(url.username or "postgres"),
+            "password": unquote(url.password or ""),
+            "dbname": (url.path or "/postgres").lstrip("/") or "postgres",
+        }

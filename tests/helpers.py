@@ -1,0 +1,89 @@
+"""Small helpers for API scenarios: create things, and read what was written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+MANAGER = {"X-Waymark-Actor": "pm.jones"}
+
+
+def created(response: Any, status: int = 201) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def programme(client: TestClient, name: str = "Local Digital Accelerator") -> str:
+    body = created(
+        client.post(
+            "/api/programmes",
+            json={"name": name, "description": "Senior leaders", "sponsor_body": "MHCLG"},
+            headers=MANAGER,
+        )
+    )
+    return str(body["programme_id"])
+
+
+def cohort(client: TestClient, programme_id: str, name: str = "Cohort 1") -> str:
+    body = created(
+        client.post(
+            f"/api/programmes/{programme_id}/cohorts",
+            json={"name": name, "starts_on": "2026-01-05", "ends_on": "2026-06-26"},
+            headers=MANAGER,
+        )
+    )
+    return str(body["cohort_id"])
+
+
+def council(
+    client: TestClient, code: str, name: str, council_type: str = "district"
+) -> str:
+    body = created(
+        client.post(
+            "/api/councils",
+            json={
+                "code": code,
+                "name": name,
+                "council_type": council_type,
+                "region": "south_west",
+                "population": 130000,
+                "gss_code": "E07000041",
+                "political_control": "Labour",
+            },
+            headers=MANAGER,
+        )
+    )
+    return str(body["code"])
+
+
+def project(client: TestClient, cohort_id: str, council_code: str, title: str = "Bins") -> str:
+    body = created(
+        client.post(
+            f"/api/cohorts/{cohort_id}/projects",
+            json={"council_code": council_code, "title": title},
+            headers=MANAGER,
+        )
+    )
+    return str(body["project_id"])
+
+
+def entry(
+    client: TestClient, project_id: str, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return created(
+        client.post(f"/api/projects/{project_id}/entries", json=body, headers=headers or MANAGER)
+    )
+
+
+def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("/problems/")
+    assert body["title"] and body["detail"]
+    if field is not None:
+        assert body["field"] == field, body
+    return body

@@ -1,0 +1,87 @@
+"""Cohorts: enrolment and the cohort timeline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from projections.base import instant
+from projections.cohort_timeline import TimelineQuery
+from web.api import presenters
+from web.api.created import created
+from web.deps import ActorDep, WaymarkDep, etag
+from web.schemas import ProjectIn
+
+router = APIRouter(prefix="/api/cohorts", tags=["cohorts"])
+
+
+@router.get("/{cohort_id}")
+def get_cohort(cohort_id: UUID, waymark: WaymarkDep, response: Response) -> dict[str, Any]:
+    cohort = waymark.records.get_cohort(cohort_id)
+    response.headers["ETag"] = etag(cohort.version)
+    return {**presenters.cohort(cohort), "projects": waymark.projects_of(cohort_id)}
+
+
+@router.post("/{cohort_id}/projects", status_code=status.HTTP_201_CREATED)
+def enrol_council(
+    cohort_id: UUID, body: ProjectIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+) -> dict[str, Any]:
+    written = waymark.records.enrol_council(
+        cohort_id=cohort_id, council_code=body.council_code, title=body.title, actor=actor
+    )
+    return created(response, written, "project_id", f"/api/projects/{written.id}")
+
+
+@router.get("/{cohort_id}/timeline")
+def cohort_timeline(
+    cohort_id: UUID,
+    waymark: WaymarkDep,
+    kind: str | None = None,
+    council: str | None = None,
+    phase: str | None = None,
+    since: Annotated[date | None, Query(description="Decided on or after.")] = None,
+    until: Annotated[date | None, Query(description="Decided on or before.")] = None,
+    as_of: Annotated[
+        datetime | None, Query(description="Show the record as it stood at this instant.")
+    ] = None,
+    order: Literal["recorded_at", "decided_on"] = "recorded_at",
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    wait_for: Annotated[
+        int | None,
+        Query(ge=0, description="A log position (from a write) to wait for, briefly."),
+    ] = None,
+) -> dict[str, Any]:
+    freshness = waymark.fresh(wait_for)
+    items, next_cursor = waymark.timeline(
+        TimelineQuery(
+            cohort_id=str(cohort_id),
+            kind=kind,
+            council=council.upper() if council else None,
+            phase=phase,
+            since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
+            as_of=instant(as_of) if as_of else None,
+            order=order,
+            cursor=cursor,
+            limit=limit,
+        )
+    )
+    return {
+        "items": [_timeline_item(item) for item in items],
+        "next_cursor": next_cursor,
+        "freshness": {
+            "position": freshness.position,
+            "lag": freshness.lag,
+            "waited_for": freshness.waited_for,
+            "reached": freshness.reached,
+        },
+    }
+
+
+def _timeline_item(row: dict[str, Any]) -> dict[str, Any]:
+    values = row.pop("values")
+    return {**values, **row}

@@ -1,0 +1,51 @@
+"""Programmes and their cohorts."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from web.api import presenters
+from web.api.created import created
+from web.deps import ActorDep, WaymarkDep
+from web.schemas import CohortIn, ProgrammeIn
+
+router = APIRouter(prefix="/api/programmes", tags=["programmes"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def launch_programme(
+    body: ProgrammeIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+) -> dict[str, Any]:
+    written = waymark.records.launch_programme(
+        name=body.name, description=body.description, sponsor_body=body.sponsor_body, actor=actor
+    )
+    return created(response, written, "programme_id", f"/api/programmes/{written.id}")
+
+
+@router.get("")
+def list_programmes(waymark: WaymarkDep) -> dict[str, Any]:
+    return {"items": waymark.programmes()}
+
+
+@router.get("/{programme_id}")
+def get_programme(programme_id: UUID, waymark: WaymarkDep, response: Response) -> dict[str, Any]:
+    programme = waymark.records.get_programme(programme_id)
+    response.headers["ETag"] = f'"{programme.version}"'
+    return {**presenters.programme(programme), "cohorts": waymark.cohorts_of(programme_id)}
+
+
+@router.post("/{programme_id}/cohorts", status_code=status.HTTP_201_CREATED)
+def form_cohort(
+    programme_id: UUID, body: CohortIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+) -> dict[str, Any]:
+    written = waymark.records.form_cohort(
+        programme_id=programme_id,
+        name=body.name,
+        starts_on=body.starts_on,
+        ends_on=body.ends_on,
+        actor=actor,
+    )
+    return created(response, written, "cohort_id", f"/api/cohorts/{written.id}")
