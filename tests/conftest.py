@@ -20,9 +20,7 @@ from services.container import Waymark
 from services.settings import Settings
 from web.app import create_app
 
-ADMIN_URL = os.environ.get(
-    "WAYMARK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+ADMIN_URL = os.environ.get("WAYMARK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

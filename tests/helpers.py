@@ -37,9 +37,7 @@ def cohort(client: TestClient, programme_id: str, name: str = "Cohort 1") -> str
     return str(body["cohort_id"])
 
 
-def council(
-    client: TestClient, code: str, name: str, council_type: str = "district"
-) -> str:
+def council(client: TestClient, code: str, name: str, council_type: str = "district") -> str:
     body = created(
         client.post(
             "/api/councils",
