@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.fields import Text
+from domain.segments import check_mapping, default_mapping
 
 
 class Programme(Aggregate):
@@ -24,11 +25,19 @@ class Programme(Aggregate):
         def apply(self, aggregate: Programme) -> None:
             aggregate.name = self.name
 
+    class SegmentMappingConfigured(Aggregate.Event):
+        mapping: dict[str, str]
+        actor: str
+
+        def apply(self, aggregate: Programme) -> None:
+            aggregate.segment_mapping = dict(self.mapping)
+
     def __init__(self, name: str, description: str, sponsor_body: str, actor: str) -> None:
         self.name = name
         self.description = description
         self.sponsor_body = sponsor_body
         self.launched_by = actor
+        self.segment_mapping: dict[str, str] = default_mapping()
 
     @classmethod
     def launch(
@@ -55,3 +64,10 @@ class Programme(Aggregate):
         name = Text(max_length=300).clean("name", name)
         if name != self.name:
             self.trigger_event(self.Renamed, timestamp=now, name=name, actor=actor)
+
+    def configure_segments(self, *, mapping: dict[str, str], actor: str, now: datetime) -> None:
+        checked = check_mapping(mapping)
+        if checked != self.segment_mapping:
+            self.trigger_event(
+                self.SegmentMappingConfigured, timestamp=now, mapping=checked, actor=actor
+            )

@@ -7,6 +7,7 @@ the event is triggered, so that replaying an event never fails.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import Conflict, InvalidValue, NotFound
+from domain.errors import Conflict, InvalidValue
 from domain.fields import (
     Choice,
     Day,
@@ -356,7 +357,7 @@ class Project(Aggregate):
         corrects = Reference().clean("corrects", values.get("corrects"))
         target = self.entries.get(corrects)
         if target is None:
-            raise NotFound("entry", corrects)
+            raise InvalidValue("corrects", f"no entry {corrects} is recorded on this project")
         if target.superseded_by is not None:
             raise Conflict(
                 f"entry {corrects} was already corrected by {target.superseded_by}: "
@@ -368,9 +369,14 @@ class Project(Aggregate):
         kind = self.corrected_kind(target)
         replacement = dict(replacement)
         day = replacement.pop("decided_on", None)
-        cleaned = clean_fields(ENTRY_KINDS[kind].FIELDS, replacement, partial=True)
-        if kind == "entry_corrected":  # pragma: no cover - corrected_kind never returns it
-            raise InvalidValue("replacement", "cannot replace a correction's own fields")
+        try:
+            cleaned = clean_fields(ENTRY_KINDS[kind].FIELDS, replacement, partial=True)
+        except InvalidValue as error:
+            raise InvalidValue(f"replacement.{error.field}", error.message) from None
+        if kind == "phase_changed" and "phase" in cleaned:
+            raise InvalidValue(
+                "replacement.phase", "a phase is changed by a new phase change, not a correction"
+            )
         if day is not None:
             cleaned["decided_on"] = Day().clean("replacement.decided_on", day)
             if cleaned["decided_on"] > today:
@@ -465,6 +471,25 @@ class Project(Aggregate):
 
     def statements(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.statement_version is not None]
+
+    def statement_text(self, version: int, field: str = "version") -> str:
+        """The text of one iteration of the problem statement, as currently corrected."""
+        for entry in self.statements():
+            if entry.statement_version == version:
+                latest = self.current(entry.entry_id)
+                values = latest.effective if latest.corrects is not None else latest.fields
+                return str(values["statement"])
+        raise InvalidValue(field, f"there is no problem statement version {version}")
+
+    def statement_diff(self, from_version: int, to_version: int) -> list[str]:
+        """A unified line diff between two iterations of the problem statement."""
+        before = self.statement_text(from_version, "from").splitlines()
+        after = self.statement_text(to_version, "to").splitlines()
+        return list(
+            difflib.unified_diff(
+                before, after, f"version {from_version}", f"version {to_version}", lineterm=""
+            )
+        )
 
 
 ENTRY_KINDS: dict[str, type[Project.EntryRecorded]] = {

@@ -115,3 +115,29 @@ class Region(StrEnum):
     WALES = "wales"
     SCOTLAND = "scotland"
     NORTHERN_IRELAND = "northern_ireland"
+
+
+class Pressure(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Segment(StrEnum):
+    """The talk's financial-context segments (demand pressure x financial pressure)."""
+
+    BESIEGED = "besieged"
+    COST_INNOVATORS = "cost_innovators"
+    FUTURE_INNOVATORS = "future_innovators"
+    FAST_FOLLOWERS = "fast_followers"
+    HIGH_POTENTIAL = "high_potential"
+
+
+class DigitalMeaning(StrEnum):
+    """The talk's five meanings of digital, each assessed at maturity level 1-5."""
+
+    WORKING_IN_THE_OPEN = "working_in_the_open"
+    AGILE_METHODS = "agile_methods"
+    COLLABORATIVE_TOOLS = "collaborative_tools"
+    USER_CENTRED_DESIGN = "user_centred_design"
+    NEW_TECHNOLOGY = "new_technology"

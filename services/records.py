@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
-from uuid import UUID, uuid4
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording,
 
 from domain.cohort import Cohort
 from domain.council import Council
-from domain.errors import Conflict, NotFound, StaleVersion
+from domain.errors import Conflict, InvalidValue, NotFound, StaleVersion
 from domain.programme import Programme
 from domain.project import Project
 
@@ -26,6 +26,16 @@ A = TypeVar("A", bound=Aggregate)
 
 #: How often a command is re-applied when another writer got in first.
 MAX_ATTEMPTS = 20
+IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "https://waymark.example/idempotency")
+
+
+def idempotent_id(scope: str, key: str | None) -> UUID | None:
+    """The id a retried request with the same ``Idempotency-Key`` will find again."""
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200:
+        raise InvalidValue("Idempotency-Key", "must be 1-200 characters")
+    return uuid5(IDEMPOTENCY_NAMESPACE, f"{scope}/{key}")
 
 
 class DateAsISO(Transcoding):
@@ -41,11 +51,15 @@ class DateAsISO(Transcoding):
 
 @dataclass(frozen=True)
 class Written:
-    """What a command changed: the aggregate, its new version and the log position."""
+    """What a command changed: the aggregate, its new version and the log position.
+
+    ``replayed`` is true when an idempotent retry found the first result.
+    """
 
     id: UUID
     version: int
     position: int
+    replayed: bool = False
 
 
 class DecisionRecords(Application[UUID]):
@@ -90,8 +104,46 @@ class DecisionRecords(Application[UUID]):
         code = Council.check_code(code)
         return self._load(Council, Council.create_id(code), "council", code)
 
-    def get_project(self, project_id: UUID) -> Project:
-        return self._load(Project, project_id, "project", project_id)
+    def get_project(self, project_id: UUID, as_of: datetime | None = None) -> Project:
+        """The project now, or exactly as the record stood at the instant ``as_of``."""
+        if as_of is None:
+            return self._load(Project, project_id, "project", project_id)
+        version = None
+        for event in self.repository.event_store.get(project_id):
+            if getattr(event, "timestamp") > as_of:  # noqa: B009 - not on the protocol
+                break
+            version = event.originator_version
+        if version is None:
+            raise NotFound("project", f"{project_id} as of {as_of.isoformat()}")
+        project: Aggregate = self.repository.get(project_id, version=version)
+        if not isinstance(project, Project):
+            raise NotFound("project", project_id)
+        return project
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int:
+        """The log position of one stored event (for replaying an idempotent result)."""
+        datastore: Any = getattr(self.recorder, "datastore", None)
+        if self.env.get("PERSISTENCE_MODULE", "").endswith("postgres"):
+            table = f"{self.name.lower()}_events"
+            sql = (
+                f"SELECT notification_id AS position FROM {table}"  # noqa: S608 - fixed name
+                " WHERE originator_id = %s AND originator_version = %s"
+            )
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute(sql, (aggregate_id, version))
+                row = cursor.fetchone()
+                return int(row["position"]) if row else 0
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT rowid FROM stored_events"
+                " WHERE originator_id = ? AND originator_version = ?",
+                (str(aggregate_id), version),
+            )
+            row = cursor.fetchone()
+            return int(row[0]) if row else 0
 
     # -- saving ---------------------------------------------------------------
 
@@ -99,12 +151,20 @@ class DecisionRecords(Application[UUID]):
         recordings = self.save(*aggregates)
         return recordings[-1].notification.id if recordings else 0
 
-    def _create(self, aggregate: Aggregate, what: str, key: object) -> Written:
+    def _create(
+        self, aggregate: Aggregate, what: str, key: object, *, idempotent: bool = False
+    ) -> Written:
+        """Save a new aggregate; an idempotent retry gets the first result back."""
         try:
             position = self._save(aggregate)
         except IntegrityError:
+            if idempotent:
+                return self._replay(aggregate.id, 1)
             raise Conflict(f"{what} {key} already exists") from None
         return Written(aggregate.id, aggregate.version, position)
+
+    def _replay(self, aggregate_id: UUID, version: int) -> Written:
+        return Written(aggregate_id, version, self.position_of(aggregate_id, version), True)
 
     def _change(
         self,
@@ -134,24 +194,39 @@ class DecisionRecords(Application[UUID]):
     # -- commands -------------------------------------------------------------
 
     def launch_programme(
-        self, *, name: str, description: str | None, sponsor_body: str | None, actor: str
+        self,
+        *,
+        name: str,
+        description: str | None,
+        sponsor_body: str | None,
+        actor: str,
+        idempotency_key: str | None = None,
     ) -> Written:
         programme = Programme.launch(
-            programme_id=uuid4(),
+            programme_id=idempotent_id("programme", idempotency_key) or uuid4(),
             name=name,
             description=description,
             sponsor_body=sponsor_body,
             actor=actor,
             now=self.now(),
         )
-        return self._create(programme, "programme", programme.id)
+        return self._create(
+            programme, "programme", programme.id, idempotent=idempotency_key is not None
+        )
 
     def form_cohort(
-        self, *, programme_id: UUID, name: str, starts_on: date, ends_on: date, actor: str
+        self,
+        *,
+        programme_id: UUID,
+        name: str,
+        starts_on: date,
+        ends_on: date,
+        actor: str,
+        idempotency_key: str | None = None,
     ) -> Written:
         self.get_programme(programme_id)
         cohort = Cohort.form(
-            cohort_id=uuid4(),
+            cohort_id=idempotent_id(f"cohort/{programme_id}", idempotency_key) or uuid4(),
             programme_id=programme_id,
             name=name,
             starts_on=starts_on,
@@ -159,7 +234,7 @@ class DecisionRecords(Application[UUID]):
             actor=actor,
             now=self.now(),
         )
-        return self._create(cohort, "cohort", cohort.id)
+        return self._create(cohort, "cohort", cohort.id, idempotent=idempotency_key is not None)
 
     def register_council(
         self,
@@ -172,6 +247,7 @@ class DecisionRecords(Application[UUID]):
         gss_code: str | None,
         political_control: str | None,
         actor: str,
+        idempotency_key: str | None = None,
     ) -> Written:
         council = Council.register(
             code=code,
@@ -184,12 +260,23 @@ class DecisionRecords(Application[UUID]):
             actor=actor,
             now=self.now(),
         )
-        return self._create(council, "council", council.code)
+        return self._create(
+            council, "council", council.code, idempotent=idempotency_key is not None
+        )
 
     def enrol_council(
-        self, *, cohort_id: UUID, council_code: str, title: str, actor: str
+        self,
+        *,
+        cohort_id: UUID,
+        council_code: str,
+        title: str,
+        actor: str,
+        idempotency_key: str | None = None,
     ) -> Written:
         council = self.get_council(council_code)
+        project_id = Project.create_id(cohort_id, council.code)
+        if idempotency_key is not None and self.exists(project_id):
+            return self._replay(project_id, 1)
         project_holder: list[Project] = []
 
         def enrol(cohort: Cohort) -> list[Aggregate]:
@@ -218,9 +305,15 @@ class DecisionRecords(Application[UUID]):
         values: Mapping[str, Any],
         actor: str,
         expected_version: int | None = None,
-        entry_id: UUID | None = None,
+        idempotency_key: str | None = None,
     ) -> Written:
-        new_entry_id = entry_id or uuid4()
+        new_entry_id = idempotent_id(f"entry/{project_id}", idempotency_key) or uuid4()
+        if idempotency_key is not None:
+            first = self.get_project(project_id).entries.get(new_entry_id)
+            if first is not None:
+                if first.kind != kind:
+                    raise Conflict("this Idempotency-Key was used for a different request")
+                return self._replay_entry(project_id, new_entry_id)
 
         def record(project: Project) -> None:
             cohort = self.get_cohort(project.cohort_id)
@@ -237,3 +330,146 @@ class DecisionRecords(Application[UUID]):
 
         written = self._change(lambda: self.get_project(project_id), record, expected_version)
         return Written(new_entry_id, written.version, written.position)
+
+    def _replay_entry(self, project_id: UUID, entry_id: UUID) -> Written:
+        for event in self.repository.event_store.get(project_id):
+            if getattr(event, "entry_id", None) == entry_id:
+                replay = self._replay(project_id, event.originator_version)
+                return Written(entry_id, replay.version, replay.position, True)
+        raise NotFound("entry", entry_id)  # pragma: no cover - the caller saw it
+
+    # -- programmes, cohorts and councils over time ------------------------------
+
+    def configure_segments(
+        self,
+        *,
+        programme_id: UUID,
+        mapping: dict[str, str],
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Written:
+        return self._change(
+            lambda: self.get_programme(programme_id),
+            lambda p: p.configure_segments(mapping=mapping, actor=actor, now=self.now()),
+            expected_version,
+        )
+
+    def withdraw_council(
+        self, *, cohort_id: UUID, council_code: str, reason: str, actor: str
+    ) -> Written:
+        def withdraw(cohort: Cohort) -> list[Aggregate]:
+            now = self.now()
+            code = Council.check_code(council_code)
+            cohort.withdraw(council_code=code, reason=reason, actor=actor, now=now)
+            project = self.get_project(cohort.projects[code])
+            project.withdraw(reason=reason, actor=actor, now=now)
+            return [project]
+
+        return self._change(lambda: self.get_cohort(cohort_id), withdraw, None)
+
+    def close_cohort(
+        self, *, cohort_id: UUID, actor: str, expected_version: int | None = None
+    ) -> Written:
+        return self._change(
+            lambda: self.get_cohort(cohort_id),
+            lambda c: c.close(actor=actor, now=self.now()),
+            expected_version,
+        )
+
+    def _change_council(
+        self, code: str, change: Callable[[Council], None], expected_version: int | None
+    ) -> Written:
+        return self._change(lambda: self.get_council(code), change, expected_version)
+
+    def update_council_profile(
+        self,
+        *,
+        code: str,
+        changes: Mapping[str, Any],
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Written:
+        return self._change_council(
+            code,
+            lambda c: c.update_profile(changes=changes, actor=actor, now=self.now()),
+            expected_version,
+        )
+
+    def change_gss_code(
+        self, *, code: str, gss_code: str, effective_from: date, actor: str
+    ) -> Written:
+        return self._change_council(
+            code,
+            lambda c: c.change_gss_code(
+                gss_code=gss_code, effective_from=effective_from, actor=actor, now=self.now()
+            ),
+            None,
+        )
+
+    def assess_financial_context(
+        self,
+        *,
+        code: str,
+        assessed_on: date,
+        demand_pressure: str,
+        financial_pressure: str,
+        note: str | None,
+        actor: str,
+    ) -> Written:
+        return self._change_council(
+            code,
+            lambda c: c.assess_financial_context(
+                assessed_on=assessed_on,
+                demand_pressure=demand_pressure,
+                financial_pressure=financial_pressure,
+                note=note,
+                actor=actor,
+                now=self.now(),
+            ),
+            None,
+        )
+
+    def assess_maturity(
+        self,
+        *,
+        code: str,
+        assessed_on: date,
+        levels: Mapping[str, int],
+        note: str | None,
+        actor: str,
+    ) -> Written:
+        return self._change_council(
+            code,
+            lambda c: c.assess_maturity(
+                assessed_on=assessed_on, levels=levels, note=note, actor=actor, now=self.now()
+            ),
+            None,
+        )
+
+    def sign_declaration(self, *, code: str, signed_on: date, actor: str) -> Written:
+        return self._change_council(
+            code,
+            lambda c: c.sign_declaration(signed_on=signed_on, actor=actor, now=self.now()),
+            None,
+        )
+
+    def record_succession(
+        self, *, code: str, successor_codes: list[str], effective_from: date, actor: str
+    ) -> Written:
+        for successor in successor_codes:
+            try:
+                self.get_council(successor)
+            except NotFound:
+                raise InvalidValue(
+                    "successor_codes", f"council {successor} is not registered"
+                ) from None
+        return self._change_council(
+            code,
+            lambda c: c.be_succeeded_by(
+                successor_codes=successor_codes,
+                effective_from=effective_from,
+                actor=actor,
+                now=self.now(),
+            ),
+            None,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -47,6 +48,19 @@ def expected_version(
     return int(tag)
 
 
+def idempotency_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="Send the same key when retrying: the first result comes back "
+            "and nothing is recorded twice.",
+        ),
+    ] = None,
+) -> str | None:
+    return idempotency_key
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
@@ -54,3 +68,11 @@ def etag(version: int) -> str:
 WaymarkDep = Annotated[Waymark, Depends(get_waymark)]
 ActorDep = Annotated[str, Depends(current_actor)]
 ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]
+IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Instants without a zone are taken as UTC, as the API documents."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

@@ -19,8 +19,10 @@ from domain.vocabulary import (
     ConcernCategory,
     CorrectionReason,
     CouncilType,
+    DigitalMeaning,
     NeedSegmentation,
     Phase,
+    Pressure,
     ProjectMethod,
     Region,
     StanceTopic,
@@ -303,3 +305,66 @@ ENTRY_TAGS = frozenset(
         EntryCorrected,
     )
 )
+
+
+class SegmentMappingIn(Strict):
+    mapping: dict[str, str] = Field(
+        description='Every "demand/financial" pressure pair (low, medium, high) to a segment.',
+        examples=[{"high/high": "besieged", "low/low": "high_potential"}],
+    )
+
+
+class WithdrawalIn(Strict):
+    council_code: Annotated[str, Field(min_length=1, max_length=64)]
+    reason: Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+class CouncilProfileIn(Strict):
+    """Only the fields given change."""
+
+    name: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    council_type: CouncilType | None = None
+    region: Region | None = None
+    population: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    political_control: ShortText | None = None
+    suppliers: NameList | None = None
+    tried_before: NameList | None = None
+    innovation_history: Text | None = None
+
+
+class GssCodeIn(Strict):
+    gss_code: Annotated[str, Field(min_length=1, max_length=20, examples=["E06000064"])]
+    effective_from: dt.date
+
+
+class FinancialContextIn(Strict):
+    assessed_on: dt.date
+    demand_pressure: Pressure
+    financial_pressure: Pressure
+    note: Text = ""
+
+
+class MaturityIn(Strict):
+    assessed_on: dt.date
+    levels: dict[DigitalMeaning, Annotated[int, Field(ge=1, le=5)]] = Field(
+        description="Level 1-5 on each of the five meanings of digital.",
+        examples=[
+            {
+                "working_in_the_open": 2,
+                "agile_methods": 3,
+                "collaborative_tools": 4,
+                "user_centred_design": 2,
+                "new_technology": 3,
+            }
+        ],
+    )
+    note: Text = ""
+
+
+class DeclarationIn(Strict):
+    signed_on: dt.date
+
+
+class SuccessionIn(Strict):
+    successor_codes: Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1)]
+    effective_from: dt.date

@@ -1,4 +1,4 @@
-"""Cohorts: enrolment and the cohort timeline."""
+"""Cohorts: enrolment, withdrawal, closing, and the cohort timeline."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from projections.base import instant
 from projections.cohort_timeline import TimelineQuery
 from web.api import presenters
 from web.api.created import created
-from web.deps import ActorDep, WaymarkDep, etag
-from web.schemas import ProjectIn
+from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, as_utc, etag
+from web.schemas import ProjectIn, WithdrawalIn
 
 router = APIRouter(prefix="/api/cohorts", tags=["cohorts"])
 
@@ -27,12 +27,50 @@ def get_cohort(cohort_id: UUID, waymark: WaymarkDep, response: Response) -> dict
 
 @router.post("/{cohort_id}/projects", status_code=status.HTTP_201_CREATED)
 def enrol_council(
-    cohort_id: UUID, body: ProjectIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+    cohort_id: UUID,
+    body: ProjectIn,
+    waymark: WaymarkDep,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    response: Response,
 ) -> dict[str, Any]:
+    """Enrol a council in the cohort, starting its project."""
     written = waymark.records.enrol_council(
-        cohort_id=cohort_id, council_code=body.council_code, title=body.title, actor=actor
+        cohort_id=cohort_id,
+        council_code=body.council_code,
+        title=body.title,
+        actor=actor,
+        idempotency_key=key,
     )
     return created(response, written, "project_id", f"/api/projects/{written.id}")
+
+
+@router.post("/{cohort_id}/withdrawals")
+def withdraw_council(
+    cohort_id: UUID, body: WithdrawalIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+) -> dict[str, Any]:
+    """A council leaves the cohort; its project keeps its history and takes no more entries."""
+    written = waymark.records.withdraw_council(
+        cohort_id=cohort_id, council_code=body.council_code, reason=body.reason, actor=actor
+    )
+    response.headers["ETag"] = etag(written.version)
+    return {"cohort_id": str(cohort_id), **presenters.written(written)}
+
+
+@router.post("/{cohort_id}/close")
+def close_cohort(
+    cohort_id: UUID,
+    waymark: WaymarkDep,
+    actor: ActorDep,
+    expected: ExpectedVersionDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Close the cohort: its record stays, and nothing more is recorded in it."""
+    written = waymark.records.close_cohort(
+        cohort_id=cohort_id, actor=actor, expected_version=expected
+    )
+    response.headers["ETag"] = etag(written.version)
+    return {"cohort_id": str(cohort_id), **presenters.written(written)}
 
 
 @router.get("/{cohort_id}/timeline")
@@ -64,7 +102,7 @@ def cohort_timeline(
             phase=phase,
             since=since.isoformat() if since else None,
             until=until.isoformat() if until else None,
-            as_of=instant(as_of) if as_of else None,
+            as_of=instant(as_utc(as_of)) if as_of else None,
             order=order,
             cursor=cursor,
             limit=limit,
@@ -73,12 +111,7 @@ def cohort_timeline(
     return {
         "items": [_timeline_item(item) for item in items],
         "next_cursor": next_cursor,
-        "freshness": {
-            "position": freshness.position,
-            "lag": freshness.lag,
-            "waited_for": freshness.waited_for,
-            "reached": freshness.reached,
-        },
+        "freshness": presenters.freshness(freshness),
     }
 
 

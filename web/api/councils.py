@@ -1,21 +1,35 @@
-"""Councils: the local authorities taking part."""
+"""Councils: profiles, assessments, the declaration and reorganisation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Response, status
 
+from services.records import Written
 from web.api import presenters
-from web.deps import ActorDep, WaymarkDep, etag
-from web.schemas import CouncilIn
+from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, etag
+from web.schemas import (
+    CouncilIn,
+    CouncilProfileIn,
+    DeclarationIn,
+    FinancialContextIn,
+    GssCodeIn,
+    MaturityIn,
+    SuccessionIn,
+)
 
 router = APIRouter(prefix="/api/councils", tags=["councils"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def register_council(
-    body: CouncilIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+    body: CouncilIn,
+    waymark: WaymarkDep,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    response: Response,
 ) -> dict[str, Any]:
     written = waymark.records.register_council(
         code=body.code,
@@ -26,11 +40,14 @@ def register_council(
         gss_code=body.gss_code,
         political_control=body.political_control,
         actor=actor,
+        idempotency_key=key,
     )
     council = waymark.records.get_council(body.code)
     response.headers["Location"] = f"/api/councils/{council.code}"
     response.headers["ETag"] = etag(written.version)
-    return {"code": council.code, "version": written.version, "position": written.position}
+    if written.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return {"code": council.code, **presenters.written(written)}
 
 
 @router.get("")
@@ -43,3 +60,107 @@ def get_council(code: str, waymark: WaymarkDep, response: Response) -> dict[str,
     council = waymark.records.get_council(code)
     response.headers["ETag"] = etag(council.version)
     return presenters.council(council)
+
+
+def _record(code: str, response: Response, command: Callable[[], Written]) -> dict[str, Any]:
+    written = command()
+    response.headers["ETag"] = etag(written.version)
+    return {"code": code.upper(), **presenters.written(written)}
+
+
+@router.patch("/{code}")
+def update_profile(
+    code: str,
+    body: CouncilProfileIn,
+    waymark: WaymarkDep,
+    actor: ActorDep,
+    expected: ExpectedVersionDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Change the profile fields given (type, scale, region, politics, legacies)."""
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    return _record(
+        code,
+        response,
+        lambda: waymark.records.update_council_profile(
+            code=code, changes=changes, actor=actor, expected_version=expected
+        ),
+    )
+
+
+@router.post("/{code}/gss-code")
+def change_gss_code(
+    code: str, body: GssCodeIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+) -> dict[str, Any]:
+    """A new ONS GSS code, from a date (codes change when councils reorganise)."""
+    return _record(
+        code,
+        response,
+        lambda: waymark.records.change_gss_code(
+            code=code, gss_code=body.gss_code, effective_from=body.effective_from, actor=actor
+        ),
+    )
+
+
+@router.post("/{code}/financial-context")
+def assess_financial_context(
+    code: str, body: FinancialContextIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+) -> dict[str, Any]:
+    return _record(
+        code,
+        response,
+        lambda: waymark.records.assess_financial_context(
+            code=code,
+            assessed_on=body.assessed_on,
+            demand_pressure=body.demand_pressure.value,
+            financial_pressure=body.financial_pressure.value,
+            note=body.note,
+            actor=actor,
+        ),
+    )
+
+
+@router.post("/{code}/maturity")
+def assess_maturity(
+    code: str, body: MaturityIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+) -> dict[str, Any]:
+    return _record(
+        code,
+        response,
+        lambda: waymark.records.assess_maturity(
+            code=code,
+            assessed_on=body.assessed_on,
+            levels={meaning.value: level for meaning, level in body.levels.items()},
+            note=body.note,
+            actor=actor,
+        ),
+    )
+
+
+@router.post("/{code}/declaration")
+def sign_declaration(
+    code: str, body: DeclarationIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+) -> dict[str, Any]:
+    """The council has signed the Local Digital Declaration."""
+    return _record(
+        code,
+        response,
+        lambda: waymark.records.sign_declaration(code=code, signed_on=body.signed_on, actor=actor),
+    )
+
+
+@router.post("/{code}/succession")
+def record_succession(
+    code: str, body: SuccessionIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+) -> dict[str, Any]:
+    """Reorganisation: the council is succeeded by others; its history stays."""
+    return _record(
+        code,
+        response,
+        lambda: waymark.records.record_succession(
+            code=code,
+            successor_codes=body.successor_codes,
+            effective_from=body.effective_from,
+            actor=actor,
+        ),
+    )

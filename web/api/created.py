@@ -13,4 +13,6 @@ from web.deps import etag
 def created(response: Response, written: Written, id_name: str, location: str) -> dict[str, Any]:
     response.headers["Location"] = location
     response.headers["ETag"] = etag(written.version)
+    if written.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return {id_name: str(written.id), "version": written.version, "position": written.position}

@@ -9,18 +9,26 @@ from fastapi import APIRouter, Response, status
 
 from web.api import presenters
 from web.api.created import created
-from web.deps import ActorDep, WaymarkDep
-from web.schemas import CohortIn, ProgrammeIn
+from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, etag
+from web.schemas import CohortIn, ProgrammeIn, SegmentMappingIn
 
 router = APIRouter(prefix="/api/programmes", tags=["programmes"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def launch_programme(
-    body: ProgrammeIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+    body: ProgrammeIn,
+    waymark: WaymarkDep,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    response: Response,
 ) -> dict[str, Any]:
     written = waymark.records.launch_programme(
-        name=body.name, description=body.description, sponsor_body=body.sponsor_body, actor=actor
+        name=body.name,
+        description=body.description,
+        sponsor_body=body.sponsor_body,
+        actor=actor,
+        idempotency_key=key,
     )
     return created(response, written, "programme_id", f"/api/programmes/{written.id}")
 
@@ -33,13 +41,35 @@ def list_programmes(waymark: WaymarkDep) -> dict[str, Any]:
 @router.get("/{programme_id}")
 def get_programme(programme_id: UUID, waymark: WaymarkDep, response: Response) -> dict[str, Any]:
     programme = waymark.records.get_programme(programme_id)
-    response.headers["ETag"] = f'"{programme.version}"'
+    response.headers["ETag"] = etag(programme.version)
     return {**presenters.programme(programme), "cohorts": waymark.cohorts_of(programme_id)}
+
+
+@router.put("/{programme_id}/segment-mapping")
+def configure_segments(
+    programme_id: UUID,
+    body: SegmentMappingIn,
+    waymark: WaymarkDep,
+    actor: ActorDep,
+    expected: ExpectedVersionDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Set how this programme maps demand and financial pressure to segments."""
+    written = waymark.records.configure_segments(
+        programme_id=programme_id, mapping=body.mapping, actor=actor, expected_version=expected
+    )
+    response.headers["ETag"] = etag(written.version)
+    return {"programme_id": str(programme_id), **presenters.written(written)}
 
 
 @router.post("/{programme_id}/cohorts", status_code=status.HTTP_201_CREATED)
 def form_cohort(
-    programme_id: UUID, body: CohortIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+    programme_id: UUID,
+    body: CohortIn,
+    waymark: WaymarkDep,
+    actor: ActorDep,
+    key: IdempotencyKeyDep,
+    response: Response,
 ) -> dict[str, Any]:
     written = waymark.records.form_cohort(
         programme_id=programme_id,
@@ -47,5 +77,6 @@ def form_cohort(
         starts_on=body.starts_on,
         ends_on=body.ends_on,
         actor=actor,
+        idempotency_key=key,
     )
     return created(response, written, "cohort_id", f"/api/cohorts/{written.id}")

@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from web.api import presenters
-from web.deps import ActorDep, ExpectedVersionDep, WaymarkDep, etag
+from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, as_utc, etag
 from web.schemas import EntryIn
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 
 
 @router.get("/{project_id}")
-def get_project(project_id: UUID, waymark: WaymarkDep, response: Response) -> dict[str, Any]:
-    project = waymark.records.get_project(project_id)
+def get_project(
+    project_id: UUID,
+    waymark: WaymarkDep,
+    response: Response,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="The project exactly as the record stood at this instant (UTC)."),
+    ] = None,
+) -> dict[str, Any]:
+    project = waymark.records.get_project(project_id, as_of=as_utc(as_of))
     response.headers["ETag"] = etag(project.version)
     return presenters.project(project)
+
+
+@router.get("/{project_id}/problem-statements/diff")
+def problem_statement_diff(
+    project_id: UUID,
+    waymark: WaymarkDep,
+    from_version: Annotated[int, Query(alias="from", ge=1)],
+    to_version: Annotated[int, Query(alias="to", ge=1)],
+) -> dict[str, Any]:
+    """A unified line diff between two iterations of the problem statement."""
+    project = waymark.records.get_project(project_id)
+    return {
+        "project_id": str(project_id),
+        "from": from_version,
+        "to": to_version,
+        "from_text": project.statement_text(from_version, "from"),
+        "to_text": project.statement_text(to_version, "to"),
+        "diff": project.statement_diff(from_version, to_version),
+    }
 
 
 @router.post("/{project_id}/entries", status_code=status.HTTP_201_CREATED)
@@ -28,6 +56,7 @@ def record_entry(
     waymark: WaymarkDep,
     actor: ActorDep,
     expected: ExpectedVersionDep,
+    key: IdempotencyKeyDep,
     response: Response,
 ) -> dict[str, Any]:
     """Record one entry; the body's `kind` picks the entry kind and its fields."""
@@ -39,12 +68,14 @@ def record_entry(
         values=values,
         actor=actor,
         expected_version=expected,
+        idempotency_key=key,
     )
     response.headers["Location"] = f"/api/projects/{project_id}"
     response.headers["ETag"] = etag(written.version)
+    if written.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return {
         "entry_id": str(written.id),
         "project_id": str(project_id),
-        "version": written.version,
-        "position": written.position,
+        **presenters.written(written),
     }
