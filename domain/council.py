@@ -251,7 +251,10 @@ class Council(Aggregate):
     ) -> None:
         self._check_day("assessed_on", assessed_on, now)
         spec = {m.value: Integer(minimum=1, maximum=5) for m in DigitalMeaning}
-        checked = clean_fields(spec, {f"{k}": v for k, v in levels.items()})
+        try:
+            checked = clean_fields(spec, dict(levels))
+        except InvalidValue as error:
+            raise InvalidValue(f"levels.{error.field}", error.message) from None
         self.trigger_event(
             self.MaturityAssessed,
             timestamp=now,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -49,7 +49,7 @@ def load_demo(records: DecisionRecords, today: date | None = None) -> bool:
     """Load the demo record into an empty store; returns False if the store had events."""
     if not is_empty(records):
         return False
-    today = today or date.today()
+    today = today or datetime.now(UTC).date()
     start = today - timedelta(weeks=10)
 
     def day(week: int, offset: int = 0) -> date:
@@ -88,6 +88,37 @@ def load_demo(records: DecisionRecords, today: date | None = None) -> bool:
         return records.record_entry(
             project_id=projects[code], kind=kind, decided_on=on, values=values, actor=actor
         ).id
+
+    contexts = {"GB-EXE": ("medium", "high"), "GB-DEV": ("high", "high"), "GB-HCK": ("low", "low")}
+    for code, (demand, financial) in contexts.items():
+        records.assess_financial_context(
+            code=code,
+            assessed_on=day(0),
+            demand_pressure=demand,
+            financial_pressure=financial,
+            note="Assessed at the cohort's first session.",
+            actor=MANAGER,
+        )
+    for code, base in (("GB-EXE", 2), ("GB-DEV", 1), ("GB-HCK", 3)):
+        records.assess_maturity(
+            code=code,
+            assessed_on=day(0),
+            levels={
+                "working_in_the_open": base,
+                "agile_methods": base + 1,
+                "collaborative_tools": min(5, base + 2),
+                "user_centred_design": base,
+                "new_technology": base,
+            },
+            note="Self-assessment.",
+            actor=MANAGER,
+        )
+    records.sign_declaration(code="GB-HCK", signed_on=day(0), actor=MANAGER)
+    records.update_council_profile(
+        code="GB-DEV",
+        changes={"suppliers": ["Liquidlogic"], "tried_before": ["Online forms in 2017"]},
+        actor=MANAGER,
+    )
 
     # Exeter: a district with tight money, moving steadily.
     record("GB-EXE", "phase_changed", day(0), phase="discovery")
@@ -137,6 +168,22 @@ def load_demo(records: DecisionRecords, today: date | None = None) -> bool:
         need_segmentation="mostly_universal",
     )
     record("GB-EXE", "phase_changed", day(5), phase="alpha", reason="Discovery complete.")
+    record(
+        "GB-EXE",
+        "way_of_working_chosen",
+        day(5, 1),
+        project_method="agile",
+        product_ownership="Head of Waste owns the service.",
+        collaboration_tools=["Trello", "Teams"],
+        architecture="platform",
+    )
+    record(
+        "GB-EXE",
+        "capacity_built",
+        day(6),
+        area="skills",
+        what_was_done="Service design training for the contact centre team.",
+    )
 
     # Devon: a county under demand pressure, with a concern.
     record("GB-DEV", "phase_changed", day(0), phase="discovery")
@@ -174,6 +221,21 @@ def load_demo(records: DecisionRecords, today: date | None = None) -> bool:
         resolution="Telephone and library routes kept alongside the online form.",
     )
     record("GB-DEV", "sponsor_check_in", day(8), team_health="red", team_health_note="Lead left.")
+    record(
+        "GB-DEV",
+        "case_for_change",
+        day(8, 2),
+        narrative_fit="Fits the council plan's promise of earlier help.",
+        standard_of_proof="A pilot in one locality with measured waiting times.",
+        coalition="Director of Adult Care, finance business partner, two members.",
+    )
+    record(
+        "GB-DEV",
+        "phase_changed",
+        day(9),
+        phase="paused",
+        reason="Waiting for a new product lead.",
+    )
 
     # Hackney: a London borough experimenting in the open.
     record("GB-HCK", "phase_changed", day(0), phase="discovery")
@@ -205,5 +267,23 @@ def load_demo(records: DecisionRecords, today: date | None = None) -> bool:
         day(4),
         wish="A peer council that has replaced its repairs supplier.",
         from_whom="localgov_digital",
+    )
+    record("GB-HCK", "phase_changed", day(5), phase="alpha")
+    statement = records.get_project(projects["GB-HCK"]).statements()[0].entry_id
+    record(
+        "GB-HCK",
+        "entry_corrected",
+        day(5, 1),
+        corrects=str(statement),
+        reason_kind="clarification",
+        reason="Say who the tenants are.",
+        replacement={"statement": "Council tenants cannot report a repair and know when."},
+    )
+    record(
+        "GB-HCK",
+        "capacity_built",
+        day(6),
+        area="culture_change",
+        what_was_done="Show-and-tells every fortnight, open to all staff.",
     )
     return True

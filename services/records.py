@@ -6,6 +6,9 @@ cohorts, councils and projects in the order they were recorded.
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -68,6 +71,7 @@ class DecisionRecords(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self.listeners: list[Callable[[int], None]] = []
+        self._stripes = [threading.Lock() for _ in range(64)]
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -140,7 +144,7 @@ class DecisionRecords(Application[UUID]):
             cursor.execute(
                 "SELECT rowid FROM stored_events"
                 " WHERE originator_id = ? AND originator_version = ?",
-                (str(aggregate_id), version),
+                (aggregate_id.hex, version),
             )
             row = cursor.fetchone()
             return int(row[0]) if row else 0
@@ -168,27 +172,32 @@ class DecisionRecords(Application[UUID]):
 
     def _change(
         self,
+        aggregate_id: UUID,
         load: Callable[[], A],
         change: Callable[[A], list[Aggregate] | None],
         expected_version: int | None,
     ) -> Written:
         """Load, check the expected version, apply, save; retry if another writer won.
 
-        With ``expected_version`` (from ``If-Match``) a lost race is the caller's
-        to resolve, so it is refused with ``StaleVersion`` instead of retried.
+        Writers in this process take turns per aggregate, so retries are needed
+        only against other processes. With ``expected_version`` (from
+        ``If-Match``) a lost race is the caller's to resolve, so it is refused
+        with ``StaleVersion`` instead of retried.
         """
-        for _ in range(MAX_ATTEMPTS):
-            aggregate = load()
-            if expected_version is not None and aggregate.version != expected_version:
-                raise StaleVersion(expected_version, aggregate.version)
-            others = change(aggregate) or []
-            try:
-                position = self._save(aggregate, *others)
-            except IntegrityError:
-                if expected_version is not None:
-                    raise StaleVersion(expected_version, aggregate.version + 1) from None
-                continue
-            return Written(aggregate.id, aggregate.version, position)
+        with self._stripes[aggregate_id.int % len(self._stripes)]:
+            for attempt in range(MAX_ATTEMPTS):
+                aggregate = load()
+                if expected_version is not None and aggregate.version != expected_version:
+                    raise StaleVersion(expected_version, aggregate.version)
+                others = change(aggregate) or []
+                try:
+                    position = self._save(aggregate, *others)
+                except IntegrityError:
+                    if expected_version is not None:
+                        raise StaleVersion(expected_version, aggregate.version + 1) from None
+                    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311
+                    continue
+                return Written(aggregate.id, aggregate.version, position)
         raise Conflict("too many concurrent changes to the same record; try again")
 
     # -- commands -------------------------------------------------------------
@@ -292,7 +301,7 @@ class DecisionRecords(Application[UUID]):
             project_holder[:] = [project]
             return [project]
 
-        written = self._change(lambda: self.get_cohort(cohort_id), enrol, None)
+        written = self._change(cohort_id, lambda: self.get_cohort(cohort_id), enrol, None)
         project = project_holder[0]
         return Written(project.id, project.version, written.position)
 
@@ -328,7 +337,9 @@ class DecisionRecords(Application[UUID]):
                 values=values,
             )
 
-        written = self._change(lambda: self.get_project(project_id), record, expected_version)
+        written = self._change(
+            project_id, lambda: self.get_project(project_id), record, expected_version
+        )
         return Written(new_entry_id, written.version, written.position)
 
     def _replay_entry(self, project_id: UUID, entry_id: UUID) -> Written:
@@ -349,6 +360,7 @@ class DecisionRecords(Application[UUID]):
         expected_version: int | None = None,
     ) -> Written:
         return self._change(
+            programme_id,
             lambda: self.get_programme(programme_id),
             lambda p: p.configure_segments(mapping=mapping, actor=actor, now=self.now()),
             expected_version,
@@ -365,12 +377,13 @@ class DecisionRecords(Application[UUID]):
             project.withdraw(reason=reason, actor=actor, now=now)
             return [project]
 
-        return self._change(lambda: self.get_cohort(cohort_id), withdraw, None)
+        return self._change(cohort_id, lambda: self.get_cohort(cohort_id), withdraw, None)
 
     def close_cohort(
         self, *, cohort_id: UUID, actor: str, expected_version: int | None = None
     ) -> Written:
         return self._change(
+            cohort_id,
             lambda: self.get_cohort(cohort_id),
             lambda c: c.close(actor=actor, now=self.now()),
             expected_version,
@@ -379,7 +392,8 @@ class DecisionRecords(Application[UUID]):
     def _change_council(
         self, code: str, change: Callable[[Council], None], expected_version: int | None
     ) -> Written:
-        return self._change(lambda: self.get_council(code), change, expected_version)
+        council_id = Council.create_id(Council.check_code(code))
+        return self._change(council_id, lambda: self.get_council(code), change, expected_version)
 
     def update_council_profile(
         self,
