@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	@echo "Waymark: open http://$(HOST):$(PORT)/ (API docs at http://$(HOST):$(PORT)/docs)"
-	@echo "Sign-in: none yet; writes are recorded as the X-Waymark-Actor header, or 'anonymous'."
+	@echo "Demo sign-ins (one user per role) are printed below once the store is ready."
 	$(BIN)/waymark serve --host $(HOST) --port $(PORT) --demo
 
 lint: install-dev

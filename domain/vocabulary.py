@@ -141,3 +141,10 @@ class DigitalMeaning(StrEnum):
     COLLABORATIVE_TOOLS = "collaborative_tools"
     USER_CENTRED_DESIGN = "user_centred_design"
     NEW_TECHNOLOGY = "new_technology"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PROGRAMME_MANAGER = "programme_manager"
+    REVIEWER = "reviewer"
+    PARTICIPANT = "participant"

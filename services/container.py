@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from domain.errors import InvalidValue
+from domain.errors import DomainError, InvalidValue, NotFound
 from projections.cohort_timeline import BadCursor, CohortTimeline, TimelineQuery, timeline
 from projections.database import Database, PostgresDatabase, SQLiteDatabase, postgres_conninfo
 from projections.directory import Directory, list_cohorts, list_councils, list_programmes
 from projections.directory import list_projects as directory_projects
 from projections.log import EventLog
 from projections.projector import Projector
+from services.access import Access, Facts, Principal, cached
+from services.credentials import Credentials, SignInLimiter
 from services.records import DecisionRecords
 from services.settings import Settings
 
@@ -52,6 +54,10 @@ def read_model_database(settings: Settings) -> Database:
     return SQLiteDatabase(settings.data_dir / "read_models.sqlite3")
 
 
+class TooManyAttempts(DomainError):
+    """Sign-in is throttled for this user or address."""
+
+
 @dataclass(frozen=True)
 class Freshness:
     """How far the read models had got when a query was answered."""
@@ -77,6 +83,20 @@ class Waymark:
         )
         self.projector.prepare()
         self.records.listeners.append(lambda _position: self.projector.wake.set())
+        self.credentials = Credentials(self.database, self.settings.secret_key.get_secret_value())
+        self.sign_in_limiter = SignInLimiter()
+        self.access = Access(
+            Facts(
+                cohort_programme=cached(lambda c: self.records.get_cohort(c).programme_id),
+                cohort_councils=lambda c: frozenset(self.records.get_cohort(c).projects),
+                project_cohort_and_council=cached(
+                    lambda p: (
+                        self.records.get_project(p).cohort_id,
+                        self.records.get_project(p).council_code,
+                    )
+                ),
+            )
+        )
         self._running = False
 
     # -- life cycle -------------------------------------------------------------
@@ -93,6 +113,30 @@ class Waymark:
             self._running = False
         self.database.close()
         self.records.close()
+
+    # -- who is asking ---------------------------------------------------------------
+
+    def principal(self, username: str) -> Principal | None:
+        try:
+            user = self.records.get_user(username)
+        except NotFound:
+            return None
+        return Principal(user.username, tuple(user.grants))
+
+    def principal_for_token(self, token: str) -> Principal | None:
+        username = self.credentials.token_user(token)
+        return self.principal(username) if username else None
+
+    def sign_in(self, username: str, password: str, address: str) -> str | None:
+        """A new session id for the right password; None otherwise. Raises when throttled."""
+        keys = (f"user:{username.lower()}", f"address:{address}")
+        if self.sign_in_limiter.blocked(*keys):
+            raise TooManyAttempts("too many failed sign-ins: wait 15 minutes and try again")
+        if not self.credentials.check_password(username.lower(), password):
+            self.sign_in_limiter.failed(*keys)
+            return None
+        self.sign_in_limiter.succeeded(*keys)
+        return self.credentials.start_session(username.lower(), hours=self.settings.session_hours)
 
     # -- reading ------------------------------------------------------------------
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from domain.errors import NotFound
+from services.container import Waymark
 from services.records import DecisionRecords
 
 MANAGER = "demo-manager"
@@ -287,3 +290,48 @@ def load_demo(records: DecisionRecords, today: date | None = None) -> bool:
         what_was_done="Show-and-tells every fortnight, open to all staff.",
     )
     return True
+
+
+@dataclass(frozen=True)
+class DemoSignIn:
+    username: str
+    role: str
+    scope: str
+    password: str
+    token: str
+
+
+def create_demo_users(waymark: Waymark) -> list[DemoSignIn]:
+    """One user per role, with a known password and a fresh API token (demo mode only)."""
+    records = waymark.records
+    programmes = waymark.programmes() or []
+    if not programmes:
+        waymark.projector.catch_up()
+        programmes = waymark.programmes()
+    programme_id = UUID(programmes[-1]["programme_id"]) if programmes else None
+    people: list[tuple[str, str, UUID | None, str | None, str]] = [
+        ("admin", "admin", None, None, "all of Waymark"),
+        ("manager", "programme_manager", programme_id, None, "the demo programme"),
+        ("reviewer", "reviewer", None, None, "reads everything, writes nothing"),
+        ("exeter", "participant", None, "GB-EXE", "Exeter City Council"),
+    ]
+    sign_ins = []
+    for username, role, programme, council, scope in people:
+        if role == "programme_manager" and programme is None:
+            continue
+        try:
+            records.get_user(username)
+        except NotFound:
+            records.register_user(username=username, display_name=None, actor="demo")
+            records.grant_role(
+                username=username,
+                role=role,
+                programme_id=programme,
+                council_code=council,
+                actor="demo",
+            )
+        password = f"demo-{username}-password"
+        waymark.credentials.set_password(username, password, demo=True)
+        token = waymark.credentials.issue_token(username, label="demo", demo=True)
+        sign_ins.append(DemoSignIn(username, role, scope, password, token))
+    return sign_ins

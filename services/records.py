@@ -24,6 +24,7 @@ from domain.council import Council
 from domain.errors import Conflict, InvalidValue, NotFound, StaleVersion
 from domain.programme import Programme
 from domain.project import Project
+from domain.user import Grant, User
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -485,5 +486,60 @@ class DecisionRecords(Application[UUID]):
                 actor=actor,
                 now=self.now(),
             ),
+            None,
+        )
+
+    # -- users and their grants ----------------------------------------------------
+
+    def get_user(self, username: str) -> User:
+        name = User.check_username(username)
+        return self._load(User, User.create_id(name), "user", name)
+
+    def register_user(self, *, username: str, display_name: str | None, actor: str) -> Written:
+        user = User.register(
+            username=username, display_name=display_name, actor=actor, now=self.now()
+        )
+        return self._create(user, "user", user.username)
+
+    def _grant_for(self, role: str, programme_id: UUID | None, council_code: str | None) -> Grant:
+        if programme_id is not None:
+            self.get_programme(programme_id)
+        if council_code is not None:
+            council_code = self.get_council(council_code).code
+        return User.check_grant(Grant(role, programme_id, council_code))
+
+    def grant_role(
+        self,
+        *,
+        username: str,
+        role: str,
+        programme_id: UUID | None = None,
+        council_code: str | None = None,
+        actor: str,
+    ) -> Written:
+        grant = self._grant_for(role, programme_id, council_code)
+        user_id = User.create_id(User.check_username(username))
+        return self._change(
+            user_id,
+            lambda: self.get_user(username),
+            lambda u: u.grant(grant, actor=actor, now=self.now()),
+            None,
+        )
+
+    def revoke_role(
+        self,
+        *,
+        username: str,
+        role: str,
+        programme_id: UUID | None = None,
+        council_code: str | None = None,
+        actor: str,
+    ) -> Written:
+        grant = Grant(role, programme_id, council_code.upper() if council_code else None)
+        user_id = User.create_id(User.check_username(username))
+        return self._change(
+            user_id,
+            lambda: self.get_user(username),
+            lambda u: u.revoke(grant, actor=actor, now=self.now()),
             None,
         )

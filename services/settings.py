@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-default-secret"
 
 
 class Settings(BaseSettings):
@@ -42,6 +44,22 @@ class Settings(BaseSettings):
         description="Longest a query waits for read models to reach a requested position.",
     )
     postgres_pool_size: int = Field(default=5, ge=1, le=100, description="Connections per pool.")
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEFAULT_SECRET),
+        description="Secret for CSRF tokens. Outside demo mode the server refuses the default.",
+    )
+    session_hours: float = Field(
+        default=8, gt=0, le=24 * 30, description="How long a browser sign-in lasts."
+    )
+    token_days: int = Field(default=90, ge=1, le=3650, description="How long an API token lasts.")
+    cookie_secure: bool = Field(
+        default=True,
+        description="Send the session cookie over HTTPS only (browsers treat localhost as "
+        "secure, so this works for `make run` too).",
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1_000, le=100_000_000, description="Largest request body accepted."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -68,3 +86,19 @@ class Settings(BaseSettings):
             "password": unquote(url.password or ""),
             "dbname": (url.path or "/postgres").lstrip("/") or "postgres",
         }
+
+    def refusals(self, has_demo_credentials: bool) -> list[str]:
+        """Why this configuration must not serve real users (empty when it may)."""
+        if self.demo:
+            return []
+        problems = []
+        if self.secret_key.get_secret_value() == DEFAULT_SECRET:
+            problems.append("WAYMARK_SECRET_KEY is the default: set a long random secret")
+        elif len(self.secret_key.get_secret_value()) < 32:
+            problems.append("WAYMARK_SECRET_KEY must be at least 32 characters")
+        if has_demo_credentials:
+            problems.append(
+                "demo sign-ins exist in this store: revoke them (waymark users revoke-demo) "
+                "or run with WAYMARK_DEMO=true"
+            )
+        return problems

@@ -18,7 +18,10 @@ from fastapi.testclient import TestClient
 
 from services.container import Waymark
 from services.settings import Settings
+from tests.helpers import make_user
 from web.app import create_app
+
+TEST_SECRET = "test-secret-that-is-long-enough-for-waymark"
 
 ADMIN_URL = os.environ.get("WAYMARK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -62,17 +65,29 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
     """Settings for a fresh, empty store on the backend under test."""
+    common = {
+        "data_dir": tmp_path,
+        "projection_poll_interval": 0.05,
+        "secret_key": TEST_SECRET,
+        "cookie_secure": False,
+    }
     if backend == "postgres":
         admin = request.getfixturevalue("postgres_admin")
         for url in fresh_postgres_database(admin):
-            yield Settings(data_dir=tmp_path, database_url=url, projection_poll_interval=0.05)
+            yield Settings(database_url=url, **common)
     else:
-        yield Settings(data_dir=tmp_path, projection_poll_interval=0.05)
+        yield Settings(**common)
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    """An HTTP client acting as ``pm.jones`` (an admin); ``pm.smith`` is an admin too."""
+    app = create_app(settings)
+    with TestClient(app) as test_client:
+        waymark = app.state.waymark
+        tokens = {name: make_user(waymark, name, "admin") for name in ("pm.jones", "pm.smith")}
+        test_client.tokens = tokens  # type: ignore[attr-defined]
+        test_client.headers["Authorization"] = f"Bearer {tokens['pm.jones']}"
         yield test_client
 
 

@@ -3,10 +3,44 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-MANAGER = {"X-Waymark-Actor": "pm.jones"}
+from domain.errors import NotFound
+from services.container import Waymark
+
+#: Requests carry the default user's token (see the ``client`` fixture); tests pass
+#: this where they mean "as the programme team".
+MANAGER: dict[str, str] = {}
+
+
+def make_user(
+    waymark: Waymark,
+    username: str,
+    role: str,
+    *,
+    programme_id: str | None = None,
+    council_code: str | None = None,
+) -> str:
+    """Register a user with one grant; returns a fresh API token."""
+    try:
+        waymark.records.get_user(username)
+    except NotFound:
+        waymark.records.register_user(username=username, display_name=None, actor="test")
+    waymark.records.grant_role(
+        username=username,
+        role=role,
+        programme_id=UUID(programme_id) if programme_id else None,
+        council_code=council_code,
+        actor="test",
+    )
+    return waymark.credentials.issue_token(username)
+
+
+def bearer(client: TestClient, username: str) -> dict[str, str]:
+    """Headers that act as one of the users the ``client`` fixture made."""
+    return {"Authorization": f"Bearer {client.tokens[username]}"}  # type: ignore[attr-defined]
 
 
 def created(response: Any, status: int = 201) -> dict[str, Any]:

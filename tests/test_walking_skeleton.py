@@ -6,7 +6,16 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from tests.helpers import MANAGER, assert_problem, cohort, council, entry, programme, project
+from tests.helpers import (
+    MANAGER,
+    assert_problem,
+    bearer,
+    cohort,
+    council,
+    entry,
+    programme,
+    project,
+)
 
 
 def test_decisions_recorded_over_http_appear_on_the_cohort_timeline_newest_first(
@@ -46,7 +55,7 @@ def test_decisions_recorded_over_http_appear_on_the_cohort_timeline_newest_first
             "choice": "buy",
             "estimated_cost": "125000.00",
         },
-        headers={"X-Waymark-Actor": "pm.smith"},
+        headers=bearer(client, "pm.smith"),
     )
 
     # Then the timeline, read at the last write's position, shows every entry newest first
@@ -72,25 +81,25 @@ def test_decisions_recorded_over_http_appear_on_the_cohort_timeline_newest_first
         "problem_statement_iterated",
     ]
     assert items[0]["actor"] == "pm.smith"
-    assert items[1]["actor"] == MANAGER["X-Waymark-Actor"]
+    assert items[1]["actor"] == "pm.jones"
     assert items[2]["decided_on"] == "2026-01-12"
     assert items[0]["estimated_cost"] == "125000.00"
     assert items[0]["council_name"] == "Devon County Council"
     assert items[0]["recorded_at"] > items[1]["recorded_at"] > items[2]["recorded_at"]
 
 
-def test_an_entry_without_an_actor_header_is_recorded_as_anonymous(client: TestClient) -> None:
+def test_nothing_can_be_written_anonymously(client: TestClient) -> None:
     cohort_id = cohort(client, programme(client))
     project_id = project(client, cohort_id, council(client, "GB-EXE", "Exeter"))
+    before = client.get(f"/api/projects/{project_id}").json()["version"]
     written = client.post(
         f"/api/projects/{project_id}/entries",
         json={"kind": "problem_statement_iterated", "statement": "A"},
+        headers={"Authorization": ""},
     )
-    assert written.status_code == 201, written.text
-    items = client.get(
-        f"/api/cohorts/{cohort_id}/timeline", params={"wait_for": written.json()["position"]}
-    ).json()["items"]
-    assert [i["actor"] for i in items] == ["anonymous"]
+    assert_problem(written, 401)
+    assert written.headers["WWW-Authenticate"].startswith("Bearer")
+    assert client.get(f"/api/projects/{project_id}").json()["version"] == before
 
 
 def test_an_unknown_project_is_a_404_problem(client: TestClient) -> None:

@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.container import Waymark
-from services.demo import load_demo
+from services.demo import create_demo_users, load_demo
 from services.settings import Settings
 from web import problems
-from web.api import cohorts, councils, operations, programmes, projects
+from web.api import auth, cohorts, councils, operations, programmes, projects
+from web.demo import announce_demo_sign_ins
 from web.schemas import ENTRY_TAGS
+from web.security import BodySizeLimit, SecurityHeaders
 
 DESCRIPTION = """
 Waymark records every decision of every council's project in a digital
@@ -27,11 +29,20 @@ Errors are `application/problem+json` (RFC 9457). Writes return the log
 def create_app(settings: Settings | None = None, *, demo: bool | None = None) -> FastAPI:
     settings = settings or Settings()
 
+    demo_mode = settings.demo if demo is None else demo
+    if demo_mode and not settings.demo:
+        settings = settings.model_copy(update={"demo": True})
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         waymark = Waymark(settings)
-        if demo if demo is not None else settings.demo:
+        refusals = settings.refusals(waymark.credentials.has_demo_credentials())
+        if refusals:
+            waymark.close()
+            raise RuntimeError("Waymark will not start: " + "; ".join(refusals))
+        if demo_mode:
             load_demo(waymark.records)
+            announce_demo_sign_ins(create_demo_users(waymark))
         waymark.start()
         app.state.waymark = waymark
         try:
@@ -46,6 +57,8 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
         lifespan=lifespan,
     )
     problems.install(app, ENTRY_TAGS)
-    for module in (programmes, cohorts, councils, projects, operations):
+    for module in (programmes, cohorts, councils, projects, auth, operations):
         app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from typing import Annotated
+from uuid import UUID
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from domain.errors import DomainError
 from services.container import Waymark
 from services.demo import load_demo
 from services.settings import Settings
@@ -21,6 +24,19 @@ app = typer.Typer(
 )
 projections_app = typer.Typer(help="Read models: run, rebuild, status.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
+users_app = typer.Typer(help="Users, their roles and their API tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+CLI_ACTOR = "command-line"
+
+ProgrammeOption = Annotated[
+    str | None, typer.Option("--programme", help="Programme id (for programme_manager).")
+]
+CouncilOption = Annotated[
+    str | None, typer.Option("--council", help="Council code (for participant).")
+]
+RoleOption = Annotated[
+    str, typer.Option("--role", help="admin, programme_manager, reviewer or participant.")
+]
 console = Console()
 
 
@@ -120,6 +136,133 @@ def projections_run() -> None:
         waymark.projector.run(settings.projection_poll_interval, stop)
     finally:
         waymark.close()
+
+
+def _run(action: Callable[[Waymark], None]) -> None:
+    """Run one command against the store, turning refusals into a message and exit 2."""
+    waymark = Waymark(Settings(in_process_projections=False))
+    try:
+        action(waymark)
+    except DomainError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        waymark.close()
+
+
+def _programme(value: str | None) -> UUID | None:
+    if value is None:
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        console.print(f"[red]--programme must be a programme id, not {value!r}[/red]")
+        raise typer.Exit(2) from None
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Username, e.g. jo.smith")],
+    role: RoleOption,
+    programme: ProgrammeOption = None,
+    council: CouncilOption = None,
+    password: Annotated[
+        bool, typer.Option("--password", help="Also set a password for browser sign-in.")
+    ] = False,
+) -> None:
+    """Create a user with one role; prints a new API token on the last line."""
+
+    def add(waymark: Waymark) -> None:
+        waymark.records.register_user(username=name, display_name=None, actor=CLI_ACTOR)
+        waymark.records.grant_role(
+            username=name,
+            role=role,
+            programme_id=_programme(programme),
+            council_code=council,
+            actor=CLI_ACTOR,
+        )
+        username = waymark.records.get_user(name).username
+        if password:
+            secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+            waymark.credentials.set_password(username, secret)
+        token = waymark.credentials.issue_token(username, days=waymark.settings.token_days)
+        console.print(f"Created {username} ({role}). API token:")
+        typer.echo(token)
+
+    _run(add)
+
+
+@users_app.command("token")
+def users_token(name: Annotated[str, typer.Argument(help="Username")]) -> None:
+    """Print a fresh API token for an existing user (last line)."""
+
+    def issue(waymark: Waymark) -> None:
+        username = waymark.records.get_user(name).username
+        token = waymark.credentials.issue_token(username, days=waymark.settings.token_days)
+        typer.echo(token)
+
+    _run(issue)
+
+
+@users_app.command("grant")
+def users_grant(
+    name: Annotated[str, typer.Argument(help="Username")],
+    role: RoleOption,
+    programme: ProgrammeOption = None,
+    council: CouncilOption = None,
+) -> None:
+    """Grant a role (recorded as an event)."""
+    _run(
+        lambda w: console.print(
+            "Granted at position",
+            w.records.grant_role(
+                username=name,
+                role=role,
+                programme_id=_programme(programme),
+                council_code=council,
+                actor=CLI_ACTOR,
+            ).position,
+        )
+    )
+
+
+@users_app.command("revoke")
+def users_revoke(
+    name: Annotated[str, typer.Argument(help="Username")],
+    role: RoleOption,
+    programme: ProgrammeOption = None,
+    council: CouncilOption = None,
+) -> None:
+    """Revoke a role (recorded as an event)."""
+    _run(
+        lambda w: console.print(
+            "Revoked at position",
+            w.records.revoke_role(
+                username=name,
+                role=role,
+                programme_id=_programme(programme),
+                council_code=council,
+                actor=CLI_ACTOR,
+            ).position,
+        )
+    )
+
+
+@users_app.command("revoke-tokens")
+def users_revoke_tokens(name: Annotated[str, typer.Argument(help="Username")]) -> None:
+    """Revoke every API token of a user."""
+    _run(lambda w: console.print(f"Revoked {w.credentials.revoke_tokens(name.lower())} tokens."))
+
+
+@users_app.command("revoke-demo")
+def users_revoke_demo() -> None:
+    """Remove the demo sign-ins, so the store can serve real users outside demo mode."""
+
+    def revoke(waymark: Waymark) -> None:
+        waymark.credentials.revoke_demo()
+        console.print("Demo passwords removed and demo tokens revoked.")
+
+    _run(revoke)
 
 
 def main() -> None:

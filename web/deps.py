@@ -1,18 +1,21 @@
-"""Dependencies shared by routes: the container, the actor, the expected version."""
+"""Dependencies shared by routes: the container, who is asking, the expected version."""
 
 from __future__ import annotations
 
-import re
+import hmac
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Header, Request
 
 from domain.errors import InvalidValue
+from services.access import Forbidden, Permission, Principal, Unauthenticated
 from services.container import Waymark
 
-ACTOR_HEADER = "X-Waymark-Actor"
-ACTOR_PATTERN = re.compile(r"^[\w.@+ -]{1,100}$")
+SESSION_COOKIE = "waymark_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_waymark(request: Request) -> Waymark:
@@ -20,16 +23,68 @@ def get_waymark(request: Request) -> Waymark:
     return waymark
 
 
-def current_actor(
-    x_waymark_actor: Annotated[str | None, Header(description="Who is acting.")] = None,
-) -> str:
-    """Who is acting. The one place that will change when sign-in arrives."""
-    if not x_waymark_actor:
-        return "anonymous"
-    actor = x_waymark_actor.strip()
-    if not ACTOR_PATTERN.match(actor):
-        raise InvalidValue(ACTOR_HEADER, "must be 1-100 letters, digits, spaces or . @ + - _")
-    return actor
+def current_principal(request: Request) -> Principal | None:
+    """Who is asking: a bearer token, or a browser session (with its CSRF token for writes)."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    waymark = get_waymark(request)
+    principal = None
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("use 'Authorization: Bearer <token>'")
+        principal = waymark.principal_for_token(token.strip())
+        if principal is None:
+            raise Unauthenticated("the token is unknown, expired or revoked")
+    elif session_id := request.cookies.get(SESSION_COOKIE):
+        session = waymark.credentials.session(session_id)
+        if session is not None:
+            if request.method not in SAFE_METHODS and not _csrf_ok(request, session.csrf_token):
+                raise Forbidden("the form or request is missing its CSRF token")
+            principal = waymark.principal(session.username)
+    request.state.principal = principal
+    return principal
+
+
+def _csrf_ok(request: Request, expected: str) -> bool:
+    given = request.headers.get(CSRF_HEADER) or getattr(request.state, "csrf_form_token", "")
+    return bool(given) and hmac.compare_digest(given, expected)
+
+
+PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
+
+
+def current_actor(principal: PrincipalDep) -> str:
+    """Who is acting: every write is attributed to a signed-in user."""
+    if principal is None:
+        raise Unauthenticated("sign in to use Waymark")
+    return principal.username
+
+
+def _uuid(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def allow(permission: Permission) -> Any:
+    """A route dependency: the signed-in user must hold ``permission`` for the path's scope."""
+
+    def check(request: Request, principal: PrincipalDep) -> None:
+        if principal is None:
+            raise Unauthenticated("sign in to use Waymark")
+        params = request.path_params
+        scope = get_waymark(request).access.scope(
+            programme_id=_uuid(params.get("programme_id")),
+            cohort_id=_uuid(params.get("cohort_id")),
+            project_id=_uuid(params.get("project_id")),
+        )
+        get_waymark(request).access.require(principal, permission, scope)
+
+    return Depends(check)
 
 
 def expected_version(

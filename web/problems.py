@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound, StaleVersion
+from services.access import Forbidden, Unauthenticated
+from services.container import TooManyAttempts
 
 PROBLEM_JSON = "application/problem+json"
 LOCATIONS = ("body", "query", "path", "header", "cookie")
@@ -86,6 +88,22 @@ def install(app: FastAPI, union_tags: frozenset[str] = frozenset()) -> None:
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, error: Conflict) -> JSONResponse:
         return problem(409, "conflict", "Refused by the record's rules", str(error))
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(request: Request, error: Unauthenticated) -> JSONResponse:
+        response = problem(401, "unauthenticated", "Sign in needed", str(error))
+        response.headers["WWW-Authenticate"] = 'Bearer realm="waymark"'
+        return response
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, error: Forbidden) -> JSONResponse:
+        return problem(403, "forbidden", "Not allowed", str(error))
+
+    @app.exception_handler(TooManyAttempts)
+    async def _throttled(request: Request, error: TooManyAttempts) -> JSONResponse:
+        response = problem(429, "too-many-attempts", "Too many attempts", str(error))
+        response.headers["Retry-After"] = "900"
+        return response
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:

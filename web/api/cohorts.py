@@ -10,22 +10,35 @@ from fastapi import APIRouter, Query, Response, status
 
 from projections.base import instant
 from projections.cohort_timeline import TimelineQuery
+from services.access import Permission
 from web.api import presenters
 from web.api.created import created
-from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, as_utc, etag
+from web.deps import (
+    ActorDep,
+    ExpectedVersionDep,
+    IdempotencyKeyDep,
+    WaymarkDep,
+    allow,
+    as_utc,
+    etag,
+)
 from web.schemas import ProjectIn, WithdrawalIn
 
 router = APIRouter(prefix="/api/cohorts", tags=["cohorts"])
 
 
-@router.get("/{cohort_id}")
+@router.get("/{cohort_id}", dependencies=[allow(Permission.READ_COHORT)])
 def get_cohort(cohort_id: UUID, waymark: WaymarkDep, response: Response) -> dict[str, Any]:
     cohort = waymark.records.get_cohort(cohort_id)
     response.headers["ETag"] = etag(cohort.version)
     return {**presenters.cohort(cohort), "projects": waymark.projects_of(cohort_id)}
 
 
-@router.post("/{cohort_id}/projects", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{cohort_id}/projects",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[allow(Permission.MANAGE_PROGRAMME)],
+)
 def enrol_council(
     cohort_id: UUID,
     body: ProjectIn,
@@ -45,7 +58,7 @@ def enrol_council(
     return created(response, written, "project_id", f"/api/projects/{written.id}")
 
 
-@router.post("/{cohort_id}/withdrawals")
+@router.post("/{cohort_id}/withdrawals", dependencies=[allow(Permission.MANAGE_PROGRAMME)])
 def withdraw_council(
     cohort_id: UUID, body: WithdrawalIn, waymark: WaymarkDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
@@ -57,7 +70,7 @@ def withdraw_council(
     return {"cohort_id": str(cohort_id), **presenters.written(written)}
 
 
-@router.post("/{cohort_id}/close")
+@router.post("/{cohort_id}/close", dependencies=[allow(Permission.MANAGE_PROGRAMME)])
 def close_cohort(
     cohort_id: UUID,
     waymark: WaymarkDep,
@@ -73,7 +86,7 @@ def close_cohort(
     return {"cohort_id": str(cohort_id), **presenters.written(written)}
 
 
-@router.get("/{cohort_id}/timeline")
+@router.get("/{cohort_id}/timeline", dependencies=[allow(Permission.READ_COHORT)])
 def cohort_timeline(
     cohort_id: UUID,
     waymark: WaymarkDep,

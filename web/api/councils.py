@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
+from services.access import Permission
 from services.records import Written
 from web.api import presenters
-from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, etag
+from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, allow, etag
 from web.schemas import (
     CouncilIn,
     CouncilProfileIn,
@@ -23,7 +24,9 @@ from web.schemas import (
 router = APIRouter(prefix="/api/councils", tags=["councils"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, dependencies=[allow(Permission.MANAGE_COUNCILS)]
+)
 def register_council(
     body: CouncilIn,
     waymark: WaymarkDep,
@@ -50,12 +53,12 @@ def register_council(
     return {"code": council.code, **presenters.written(written)}
 
 
-@router.get("")
+@router.get("", dependencies=[allow(Permission.READ)])
 def list_councils(waymark: WaymarkDep) -> dict[str, Any]:
     return {"items": waymark.councils()}
 
 
-@router.get("/{code}")
+@router.get("/{code}", dependencies=[allow(Permission.READ)])
 def get_council(code: str, waymark: WaymarkDep, response: Response) -> dict[str, Any]:
     council = waymark.records.get_council(code)
     response.headers["ETag"] = etag(council.version)
@@ -68,7 +71,7 @@ def _record(code: str, response: Response, command: Callable[[], Written]) -> di
     return {"code": code.upper(), **presenters.written(written)}
 
 
-@router.patch("/{code}")
+@router.patch("/{code}", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def update_profile(
     code: str,
     body: CouncilProfileIn,
@@ -88,7 +91,7 @@ def update_profile(
     )
 
 
-@router.post("/{code}/gss-code")
+@router.post("/{code}/gss-code", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def change_gss_code(
     code: str, body: GssCodeIn, waymark: WaymarkDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
@@ -102,7 +105,7 @@ def change_gss_code(
     )
 
 
-@router.post("/{code}/financial-context")
+@router.post("/{code}/financial-context", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def assess_financial_context(
     code: str, body: FinancialContextIn, waymark: WaymarkDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
@@ -120,7 +123,7 @@ def assess_financial_context(
     )
 
 
-@router.post("/{code}/maturity")
+@router.post("/{code}/maturity", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def assess_maturity(
     code: str, body: MaturityIn, waymark: WaymarkDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
@@ -137,7 +140,7 @@ def assess_maturity(
     )
 
 
-@router.post("/{code}/declaration")
+@router.post("/{code}/declaration", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def sign_declaration(
     code: str, body: DeclarationIn, waymark: WaymarkDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
@@ -149,7 +152,7 @@ def sign_declaration(
     )
 
 
-@router.post("/{code}/succession")
+@router.post("/{code}/succession", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def record_succession(
     code: str, body: SuccessionIn, waymark: WaymarkDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:

@@ -7,15 +7,18 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
+from services.access import Permission
 from web.api import presenters
 from web.api.created import created
-from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, etag
+from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, allow, etag
 from web.schemas import CohortIn, ProgrammeIn, SegmentMappingIn
 
 router = APIRouter(prefix="/api/programmes", tags=["programmes"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, dependencies=[allow(Permission.LAUNCH_PROGRAMME)]
+)
 def launch_programme(
     body: ProgrammeIn,
     waymark: WaymarkDep,
@@ -33,19 +36,19 @@ def launch_programme(
     return created(response, written, "programme_id", f"/api/programmes/{written.id}")
 
 
-@router.get("")
+@router.get("", dependencies=[allow(Permission.READ)])
 def list_programmes(waymark: WaymarkDep) -> dict[str, Any]:
     return {"items": waymark.programmes()}
 
 
-@router.get("/{programme_id}")
+@router.get("/{programme_id}", dependencies=[allow(Permission.READ)])
 def get_programme(programme_id: UUID, waymark: WaymarkDep, response: Response) -> dict[str, Any]:
     programme = waymark.records.get_programme(programme_id)
     response.headers["ETag"] = etag(programme.version)
     return {**presenters.programme(programme), "cohorts": waymark.cohorts_of(programme_id)}
 
 
-@router.put("/{programme_id}/segment-mapping")
+@router.put("/{programme_id}/segment-mapping", dependencies=[allow(Permission.MANAGE_PROGRAMME)])
 def configure_segments(
     programme_id: UUID,
     body: SegmentMappingIn,
@@ -62,7 +65,11 @@ def configure_segments(
     return {"programme_id": str(programme_id), **presenters.written(written)}
 
 
-@router.post("/{programme_id}/cohorts", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{programme_id}/cohorts",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[allow(Permission.MANAGE_PROGRAMME)],
+)
 def form_cohort(
     programme_id: UUID,
     body: CohortIn,

@@ -8,14 +8,23 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response, status
 
+from services.access import Permission
 from web.api import presenters
-from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, as_utc, etag
+from web.deps import (
+    ActorDep,
+    ExpectedVersionDep,
+    IdempotencyKeyDep,
+    WaymarkDep,
+    allow,
+    as_utc,
+    etag,
+)
 from web.schemas import EntryIn
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 
 
-@router.get("/{project_id}")
+@router.get("/{project_id}", dependencies=[allow(Permission.READ_COHORT)])
 def get_project(
     project_id: UUID,
     waymark: WaymarkDep,
@@ -30,7 +39,7 @@ def get_project(
     return presenters.project(project)
 
 
-@router.get("/{project_id}/problem-statements/diff")
+@router.get("/{project_id}/problem-statements/diff", dependencies=[allow(Permission.READ_COHORT)])
 def problem_statement_diff(
     project_id: UUID,
     waymark: WaymarkDep,
@@ -49,7 +58,11 @@ def problem_statement_diff(
     }
 
 
-@router.post("/{project_id}/entries", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{project_id}/entries",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[allow(Permission.RECORD_ENTRY)],
+)
 def record_entry(
     project_id: UUID,
     body: Annotated[EntryIn, Body()],

@@ -1,0 +1,314 @@
+"""Issue 6: who may do what, for every operation in the OpenAPI schema.
+
+Each operation has one row: how to call it on in-scope resources, and what
+each kind of user gets. A new endpoint without a row fails this test.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.container import Waymark
+from tests.helpers import make_user
+
+PEOPLE = ("anonymous", "admin", "pm_in", "pm_out", "reviewer", "part_in", "part_out")
+_codes = itertools.count(1)
+
+
+@dataclass
+class World:
+    """Programme P with cohort C (councils GB-EXE and GB-DEV); programme Q with GB-HCK."""
+
+    waymark: Waymark
+    programme: str
+    other_programme: str
+    cohort: str
+    project: str
+    tokens: dict[str, str]
+
+    def fresh_council(self) -> str:
+        code = f"GB-T{next(_codes)}"
+        self.waymark.records.register_council(
+            code=code,
+            name=f"Council {code}",
+            council_type="district",
+            region="london",
+            population=None,
+            gss_code=None,
+            political_control=None,
+            actor="test",
+        )
+        return code
+
+    def fresh_enrolled_council(self) -> str:
+        code = self.fresh_council()
+        self.waymark.records.enrol_council(
+            cohort_id=_uuid(self.cohort), council_code=code, title="T", actor="test"
+        )
+        return code
+
+    def fresh_cohort(self) -> str:
+        return str(
+            self.waymark.records.form_cohort(
+                programme_id=_uuid(self.programme),
+                name="Fresh",
+                starts_on=date(2026, 1, 1),
+                ends_on=date(2026, 6, 1),
+                actor="test",
+            ).id
+        )
+
+
+def _uuid(value: str) -> UUID:
+    return UUID(value)
+
+
+def build_world(client: TestClient) -> World:
+    waymark: Waymark = client.app.state.waymark  # type: ignore[attr-defined]
+    records = waymark.records
+    p = records.launch_programme(name="P", description="", sponsor_body="", actor="t").id
+    q = records.launch_programme(name="Q", description="", sponsor_body="", actor="t").id
+    c = records.form_cohort(
+        programme_id=p, name="C", starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 1), actor="t"
+    ).id
+    c2 = records.form_cohort(
+        programme_id=q, name="C2", starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 1), actor="t"
+    ).id
+    for code in ("GB-EXE", "GB-DEV", "GB-HCK"):
+        records.register_council(
+            code=code,
+            name=code,
+            council_type="district",
+            region="south_west",
+            population=None,
+            gss_code=None,
+            political_control=None,
+            actor="t",
+        )
+    project = records.enrol_council(cohort_id=c, council_code="GB-EXE", title="X", actor="t").id
+    records.enrol_council(cohort_id=c, council_code="GB-DEV", title="Y", actor="t")
+    records.enrol_council(cohort_id=c2, council_code="GB-HCK", title="Z", actor="t")
+    tokens = {
+        "admin": make_user(waymark, "admin.user", "admin"),
+        "pm_in": make_user(waymark, "pm.in", "programme_manager", programme_id=str(p)),
+        "pm_out": make_user(waymark, "pm.out", "programme_manager", programme_id=str(q)),
+        "reviewer": make_user(waymark, "reviewer.user", "reviewer"),
+        "part_in": make_user(waymark, "part.in", "participant", council_code="GB-EXE"),
+        "part_out": make_user(waymark, "part.out", "participant", council_code="GB-HCK"),
+    }
+    return World(waymark, str(p), str(q), str(c), str(project), tokens)
+
+
+def _allowed(ok: int, *who: str) -> dict[str, int]:
+    return {p: (ok if p in who else 401 if p == "anonymous" else 403) for p in PEOPLE}
+
+
+def everyone(ok: int) -> dict[str, int]:
+    return {p: (ok if p != "anonymous" else 401) for p in PEOPLE}
+
+
+def public(ok: int) -> dict[str, int]:
+    return dict.fromkeys(PEOPLE, ok)
+
+
+READ_COHORT = _allowed(200, "admin", "pm_in", "reviewer", "part_in")
+MANAGE = ("admin", "pm_in")
+COUNCIL_KEEPERS = ("admin", "pm_in", "pm_out")
+ENTRY_WRITERS = ("admin", "pm_in", "part_in")
+
+Call = Callable[[World], tuple[str, dict[str, Any] | None]]
+
+MATURITY = {
+    "assessed_on": "2026-01-01",
+    "levels": {
+        "working_in_the_open": 1,
+        "agile_methods": 2,
+        "collaborative_tools": 3,
+        "user_centred_design": 4,
+        "new_technology": 5,
+    },
+}
+
+#: (method, path template) -> (how to call it, expected status per person)
+MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
+    ("GET", "/api/programmes"): (lambda w: ("/api/programmes", None), everyone(200)),
+    ("POST", "/api/programmes"): (
+        lambda w: ("/api/programmes", {"name": "New"}),
+        _allowed(201, "admin"),
+    ),
+    ("GET", "/api/programmes/{programme_id}"): (
+        lambda w: (f"/api/programmes/{w.programme}", None),
+        everyone(200),
+    ),
+    ("PUT", "/api/programmes/{programme_id}/segment-mapping"): (
+        lambda w: (
+            f"/api/programmes/{w.programme}/segment-mapping",
+            {"mapping": w.waymark.records.get_programme(_uuid(w.programme)).segment_mapping},
+        ),
+        _allowed(200, *MANAGE),
+    ),
+    ("POST", "/api/programmes/{programme_id}/cohorts"): (
+        lambda w: (
+            f"/api/programmes/{w.programme}/cohorts",
+            {"name": "New", "starts_on": "2026-01-01", "ends_on": "2026-02-01"},
+        ),
+        _allowed(201, *MANAGE),
+    ),
+    ("GET", "/api/cohorts/{cohort_id}"): (
+        lambda w: (f"/api/cohorts/{w.cohort}", None),
+        READ_COHORT,
+    ),
+    ("GET", "/api/cohorts/{cohort_id}/timeline"): (
+        lambda w: (f"/api/cohorts/{w.cohort}/timeline", None),
+        READ_COHORT,
+    ),
+    ("POST", "/api/cohorts/{cohort_id}/projects"): (
+        lambda w: (
+            f"/api/cohorts/{w.cohort}/projects",
+            {"council_code": w.fresh_council(), "title": "New"},
+        ),
+        _allowed(201, *MANAGE),
+    ),
+    ("POST", "/api/cohorts/{cohort_id}/withdrawals"): (
+        lambda w: (
+            f"/api/cohorts/{w.cohort}/withdrawals",
+            {"council_code": w.fresh_enrolled_council(), "reason": "Left."},
+        ),
+        _allowed(200, *MANAGE),
+    ),
+    ("POST", "/api/cohorts/{cohort_id}/close"): (
+        lambda w: (f"/api/cohorts/{w.fresh_cohort()}/close", None),
+        _allowed(200, *MANAGE),
+    ),
+    ("GET", "/api/councils"): (lambda w: ("/api/councils", None), everyone(200)),
+    ("POST", "/api/councils"): (
+        lambda w: (
+            "/api/councils",
+            {
+                "code": f"GB-N{next(_codes)}",
+                "name": "N",
+                "council_type": "unitary",
+                "region": "london",
+            },
+        ),
+        _allowed(201, *COUNCIL_KEEPERS),
+    ),
+    ("GET", "/api/councils/{code}"): (lambda w: ("/api/councils/GB-EXE", None), everyone(200)),
+    ("PATCH", "/api/councils/{code}"): (
+        lambda w: ("/api/councils/GB-EXE", {"suppliers": ["A"]}),
+        _allowed(200, *COUNCIL_KEEPERS),
+    ),
+    ("POST", "/api/councils/{code}/gss-code"): (
+        lambda w: (
+            "/api/councils/GB-EXE/gss-code",
+            {"gss_code": f"E0{next(_codes):07d}", "effective_from": "2026-01-01"},
+        ),
+        _allowed(200, *COUNCIL_KEEPERS),
+    ),
+    ("POST", "/api/councils/{code}/financial-context"): (
+        lambda w: (
+            "/api/councils/GB-EXE/financial-context",
+            {"assessed_on": "2026-01-01", "demand_pressure": "low", "financial_pressure": "high"},
+        ),
+        _allowed(200, *COUNCIL_KEEPERS),
+    ),
+    ("POST", "/api/councils/{code}/maturity"): (
+        lambda w: ("/api/councils/GB-EXE/maturity", MATURITY),
+        _allowed(200, *COUNCIL_KEEPERS),
+    ),
+    ("POST", "/api/councils/{code}/declaration"): (
+        lambda w: (f"/api/councils/{w.fresh_council()}/declaration", {"signed_on": "2026-01-01"}),
+        _allowed(200, *COUNCIL_KEEPERS),
+    ),
+    ("POST", "/api/councils/{code}/succession"): (
+        lambda w: (
+            f"/api/councils/{w.fresh_council()}/succession",
+            {"successor_codes": ["GB-DEV"], "effective_from": "2026-01-01"},
+        ),
+        _allowed(200, *COUNCIL_KEEPERS),
+    ),
+    ("GET", "/api/projects/{project_id}"): (
+        lambda w: (f"/api/projects/{w.project}", None),
+        READ_COHORT,
+    ),
+    ("GET", "/api/projects/{project_id}/problem-statements/diff"): (
+        lambda w: (f"/api/projects/{w.project}/problem-statements/diff?from=1&to=1", None),
+        READ_COHORT,
+    ),
+    ("POST", "/api/projects/{project_id}/entries"): (
+        lambda w: (
+            f"/api/projects/{w.project}/entries",
+            {"kind": "sponsor_check_in", "team_health": "green"},
+        ),
+        _allowed(201, *ENTRY_WRITERS),
+    ),
+    ("GET", "/api/me"): (lambda w: ("/api/me", None), everyone(200)),
+    ("POST", "/auth/sign-out"): (lambda w: ("/auth/sign-out", None), public(200)),
+    ("GET", "/healthz"): (lambda w: ("/healthz", None), public(200)),
+    ("GET", "/readyz"): (lambda w: ("/readyz", None), public(200)),
+}
+
+#: Operations tested on their own (they take a form, not a token).
+SEPARATELY_TESTED = {("POST", "/auth/sign-in")}
+
+
+def operations(client: TestClient) -> set[tuple[str, str]]:
+    paths = client.get("/openapi.json").json()["paths"]
+    return {(method.upper(), path) for path, item in paths.items() for method in item}
+
+
+def test_every_operation_has_a_row_in_the_matrix(client: TestClient) -> None:
+    assert operations(client) == set(MATRIX) | SEPARATELY_TESTED
+
+
+def test_each_kind_of_user_gets_what_the_matrix_says(client: TestClient) -> None:
+    world = build_world(client)
+    # Give the diff a statement to show, so that allowed reads are 200.
+    world.waymark.records.record_entry(
+        project_id=_uuid(world.project),
+        kind="problem_statement_iterated",
+        decided_on=None,
+        values={"statement": "S"},
+        actor="t",
+    )
+    failures = []
+    for (method, _template), (call, expected) in MATRIX.items():
+        for person in PEOPLE:
+            path, body = call(world)
+            headers = (
+                {"Authorization": ""}
+                if person == "anonymous"
+                else {"Authorization": f"Bearer {world.tokens[person]}"}
+            )
+            response = client.request(method, path, json=body, headers=headers)
+            if response.status_code != expected[person]:
+                failures.append(
+                    f"{method} {path} as {person}: {response.status_code} "
+                    f"(expected {expected[person]}) {response.text[:200]}"
+                )
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("person", ["reviewer", "part_in"])
+def test_a_reviewer_or_participant_cannot_write_outside_their_scope(
+    client: TestClient, person: str
+) -> None:
+    world = build_world(client)
+    other = world.waymark.records.get_cohort(_uuid(world.cohort)).projects["GB-DEV"]
+    before = world.waymark.records.get_project(other).version
+    response = client.post(
+        f"/api/projects/{other}/entries",
+        json={"kind": "sponsor_check_in", "team_health": "red"},
+        headers={"Authorization": f"Bearer {world.tokens[person]}"},
+    )
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert world.waymark.records.get_project(other).version == before
