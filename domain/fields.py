@@ -6,6 +6,7 @@ into the value the record keeps, or raises ``InvalidValue`` naming the field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,15 @@ from domain.errors import InvalidValue
 
 MAX_TEXT = 20_000
 MAX_NAMES = 100
+#: Control characters other than tab and line breaks have no place in the record
+#: (and PostgreSQL text cannot hold NUL).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_characters(name: str, text: str) -> str:
+    if CONTROL.search(text):
+        raise InvalidValue(name, "must not contain control characters")
+    return text
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ class Text(Field):
             raise InvalidValue(name, "must not be empty")
         if len(text) > self.max_length:
             raise InvalidValue(name, f"must be at most {self.max_length} characters")
-        return text
+        return _no_control_characters(name, text)
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ class Names(Field):
     def convert(self, name: str, value: Any) -> list[str]:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise InvalidValue(name, "must be a list of texts")
-        names = [v.strip() for v in value if v.strip()]
+        names = [_no_control_characters(name, v.strip()) for v in value if v.strip()]
         if self.required and not names:
             raise InvalidValue(name, "must name at least one")
         if len(names) > MAX_NAMES:

@@ -192,7 +192,16 @@ def test_invalid_council_assessments_name_the_field(client: TestClient) -> None:
     assert_problem(
         client.post(
             "/api/councils/GB-EXE/maturity",
-            json={"assessed_on": "2026-01-01", "levels": {"agile_methods": 6}},
+            json={
+                "assessed_on": "2026-01-01",
+                "levels": {
+                    "working_in_the_open": 1,
+                    "agile_methods": 6,
+                    "collaborative_tools": 1,
+                    "user_centred_design": 1,
+                    "new_technology": 1,
+                },
+            },
             headers=MANAGER,
         ),
         422,
@@ -266,10 +275,10 @@ def test_a_programme_configures_its_own_segment_mapping(client: TestClient) -> N
         json={"mapping": {"high/high": "besieged"}},
         headers=MANAGER,
     )
-    assert_problem(incomplete, 422, field="segment_mapping")
+    assert_problem(incomplete, 422, field="mapping.low/low")
     bad = client.put(
         f"/api/programmes/{programme_id}/segment-mapping",
         json={"mapping": {**default, "low/low": "lucky"}},
         headers=MANAGER,
     )
-    assert_problem(bad, 422, field="segment_mapping.low/low")
+    assert_problem(bad, 422, field="mapping.low/low")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from services.container import Waymark
 from services.demo import create_demo_users, load_demo
@@ -59,6 +61,26 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
     problems.install(app, ENTRY_TAGS)
     for module in (programmes, cohorts, councils, projects, auth, operations):
         app.include_router(module.router)
+    app.openapi = lambda: _openapi_with_problem_media_type(app)  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _openapi_with_problem_media_type(app: FastAPI) -> dict[str, Any]:
+    """Errors are documented as ``application/problem+json``, the media type they are sent as."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for item in schema["paths"].values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status.startswith(("4", "5")) and "application/json" in content:
+                        content["application/problem+json"] = content.pop("application/json")
+        app.openapi_schema = schema
+    return app.openapi_schema

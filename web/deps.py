@@ -89,7 +89,11 @@ def allow(permission: Permission) -> Any:
 
 def expected_version(
     if_match: Annotated[
-        str | None, Header(description="The version the change is based on (its ETag).")
+        str | None,
+        Header(
+            description="The version the change is based on (its ETag).",
+            pattern=r'^(\*|(W/)?"?[0-9]{1,18}"?)$',
+        ),
     ] = None,
 ) -> int | None:
     if if_match is None or if_match.strip() == "*":
@@ -107,6 +111,7 @@ def idempotency_key(
     idempotency_key: Annotated[
         str | None,
         Header(
+            min_length=1,
             max_length=200,
             description="Send the same key when retrying: the first result comes back "
             "and nothing is recorded twice.",

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound, StaleVersion
 from services.access import Forbidden, Unauthenticated
@@ -25,6 +26,8 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
 
 def _field_of(loc: tuple[Any, ...], tags: frozenset[str]) -> str:
     parts = [str(p) for p in loc]
+    if len(parts) == 2 and parts[0] == "header":
+        return "-".join(word.capitalize() for word in parts[1].split("-"))
     if parts and parts[0] in LOCATIONS:
         parts = parts[1:]
     if parts and parts[0] in tags:  # the discriminated union's branch, e.g. capacity_decided
@@ -112,9 +115,23 @@ def install(app: FastAPI, union_tags: frozenset[str] = frozenset()) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
-        return problem(
+        response = problem(
             error.status_code,
             f"http-{error.status_code}",
             titles.get(error.status_code, "Error"),
             str(error.detail),
         )
+        response.headers.update(error.headers or {})
+        if error.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method any route offers at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods - {"HEAD"})

@@ -7,10 +7,11 @@ errors early and document each shape, with an example, in OpenAPI.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from domain.vocabulary import (
     Architecture,
@@ -19,12 +20,12 @@ from domain.vocabulary import (
     ConcernCategory,
     CorrectionReason,
     CouncilType,
-    DigitalMeaning,
     NeedSegmentation,
     Phase,
     Pressure,
     ProjectMethod,
     Region,
+    Segment,
     StanceTopic,
     SupportSource,
     TeamHealth,
@@ -39,8 +40,38 @@ Money = Annotated[
     ),
 ]
 Text = Annotated[str, Field(max_length=20_000)]
+COUNCIL_CODE_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,63}\s*$"
+CouncilCode = Annotated[
+    str,
+    Field(
+        pattern=COUNCIL_CODE_PATTERN,
+        max_length=64,
+        description="A stable code of the programme's choosing, e.g. an org-id.",
+        examples=["GB-LAE-EXE"],
+    ),
+]
 ShortText = Annotated[str, Field(max_length=500)]
 NameList = Annotated[list[ShortText], Field(max_length=100)]
+
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_only(value: Any) -> Any:
+    """Dates are ISO text (2026-03-31); pydantic would also take numbers as timestamps."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and ISO_DATE.match(value)):
+        return value
+    raise ValueError("must be a date such as 2026-03-31")
+
+
+def _iso_instant_only(value: Any) -> Any:
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and ISO_DATE.match(value[:10])):
+        return value
+    raise ValueError("must be an ISO 8601 instant such as 2026-03-31T12:00:00Z")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
+IsoInstant = Annotated[dt.datetime, BeforeValidator(_iso_instant_only)]
 
 
 class Strict(BaseModel):
@@ -68,27 +99,27 @@ class ProgrammeIn(Strict):
 
 class CohortIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=300)]
-    starts_on: dt.date
-    ends_on: dt.date
+    starts_on: IsoDate
+    ends_on: IsoDate
 
 
 class CouncilIn(Strict):
-    code: Annotated[str, Field(min_length=1, max_length=64, examples=["GB-LAE-EXE"])]
+    code: CouncilCode
     name: Annotated[str, Field(min_length=1, max_length=300)]
     council_type: CouncilType
     region: Region
-    population: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    population: Annotated[int, Field(ge=0, le=100_000_000, strict=True)] | None = None
     gss_code: Annotated[str, Field(max_length=20)] = ""
     political_control: ShortText = ""
 
 
 class ProjectIn(Strict):
-    council_code: Annotated[str, Field(min_length=1, max_length=64)]
+    council_code: CouncilCode
     title: Annotated[str, Field(min_length=1, max_length=300)]
 
 
 class EntryBase(Strict):
-    decided_on: dt.date | None = Field(
+    decided_on: IsoDate | None = Field(
         default=None, description="When it happened in the world; today if not given."
     )
 
@@ -307,15 +338,26 @@ ENTRY_TAGS = frozenset(
 )
 
 
+PRESSURES = ("low", "medium", "high")
+SegmentMapping = create_model(  # type: ignore[call-overload]
+    "SegmentMapping",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__='Every "demand/financial" pressure pair (low, medium, high) to a segment.',
+    **{
+        key.replace("/", "_"): (Segment, Field(alias=key))
+        for key in (
+            f"{d}/{f}" for d in ("low", "medium", "high") for f in ("low", "medium", "high")
+        )
+    },
+)
+
+
 class SegmentMappingIn(Strict):
-    mapping: dict[str, str] = Field(
-        description='Every "demand/financial" pressure pair (low, medium, high) to a segment.',
-        examples=[{"high/high": "besieged", "low/low": "high_potential"}],
-    )
+    mapping: SegmentMapping  # type: ignore[valid-type]
 
 
 class WithdrawalIn(Strict):
-    council_code: Annotated[str, Field(min_length=1, max_length=64)]
+    council_code: CouncilCode
     reason: Annotated[str, Field(min_length=1, max_length=20_000)]
 
 
@@ -325,7 +367,7 @@ class CouncilProfileIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     council_type: CouncilType | None = None
     region: Region | None = None
-    population: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    population: Annotated[int, Field(ge=0, le=100_000_000, strict=True)] | None = None
     political_control: ShortText | None = None
     suppliers: NameList | None = None
     tried_before: NameList | None = None
@@ -334,37 +376,89 @@ class CouncilProfileIn(Strict):
 
 class GssCodeIn(Strict):
     gss_code: Annotated[str, Field(min_length=1, max_length=20, examples=["E06000064"])]
-    effective_from: dt.date
+    effective_from: IsoDate
 
 
 class FinancialContextIn(Strict):
-    assessed_on: dt.date
+    assessed_on: IsoDate
     demand_pressure: Pressure
     financial_pressure: Pressure
     note: Text = ""
 
 
+Level = Annotated[int, Field(ge=1, le=5, strict=True)]
+
+
+class MaturityLevels(Strict):
+    """Level 1-5 on each of the talk's five meanings of digital."""
+
+    working_in_the_open: Level
+    agile_methods: Level
+    collaborative_tools: Level
+    user_centred_design: Level
+    new_technology: Level
+
+
 class MaturityIn(Strict):
-    assessed_on: dt.date
-    levels: dict[DigitalMeaning, Annotated[int, Field(ge=1, le=5)]] = Field(
-        description="Level 1-5 on each of the five meanings of digital.",
-        examples=[
-            {
-                "working_in_the_open": 2,
-                "agile_methods": 3,
-                "collaborative_tools": 4,
-                "user_centred_design": 2,
-                "new_technology": 3,
-            }
-        ],
+    model_config = _example(
+        assessed_on="2026-03-01",
+        levels={
+            "working_in_the_open": 2,
+            "agile_methods": 3,
+            "collaborative_tools": 4,
+            "user_centred_design": 2,
+            "new_technology": 3,
+        },
     )
+    assessed_on: IsoDate
+    levels: MaturityLevels
     note: Text = ""
 
 
 class DeclarationIn(Strict):
-    signed_on: dt.date
+    signed_on: IsoDate
 
 
 class SuccessionIn(Strict):
-    successor_codes: Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1)]
-    effective_from: dt.date
+    successor_codes: Annotated[list[CouncilCode], Field(min_length=1, max_length=20)]
+    effective_from: IsoDate
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(examples=["/problems/invalid"])
+    title: str
+    status: int
+    detail: str
+    field: str | None = Field(default=None, description="The field at fault, when one is.")
+    errors: list[FieldError] | None = None
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "model": Problem,
+        "content": {"application/problem+json": {}},
+    }
+
+
+#: Every route may answer with these; documented so clients (and schema checks) expect them.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("Malformed request"),
+    401: _problem("Sign in needed"),
+    403: _problem("Not allowed"),
+    404: _problem("Not found"),
+    409: _problem("Refused by the record's rules"),
+    412: _problem("The record changed since the version in If-Match"),
+    413: _problem("Request body too large"),
+    422: _problem("Invalid request: names the field at fault"),
+    429: _problem("Too many attempts"),
+    503: _problem("Database unavailable"),
+}

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Form, Request, Response
 
 from services.access import Permission, Unauthenticated
 from web.deps import SESSION_COOKIE, PrincipalDep, WaymarkDep, allow
+from web.schemas import PROBLEM_RESPONSES
 
-router = APIRouter(tags=["sign-in"])
+router = APIRouter(tags=["sign-in"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("/auth/sign-in")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -22,9 +21,9 @@ from web.deps import (
     as_utc,
     etag,
 )
-from web.schemas import ProjectIn, WithdrawalIn
+from web.schemas import PROBLEM_RESPONSES, IsoDate, IsoInstant, ProjectIn, WithdrawalIn
 
-router = APIRouter(prefix="/api/cohorts", tags=["cohorts"])
+router = APIRouter(prefix="/api/cohorts", tags=["cohorts"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("/{cohort_id}", dependencies=[allow(Permission.READ_COHORT)])
@@ -93,10 +92,10 @@ def cohort_timeline(
     kind: str | None = None,
     council: str | None = None,
     phase: str | None = None,
-    since: Annotated[date | None, Query(description="Decided on or after.")] = None,
-    until: Annotated[date | None, Query(description="Decided on or before.")] = None,
+    since: Annotated[IsoDate | None, Query(description="Decided on or after.")] = None,
+    until: Annotated[IsoDate | None, Query(description="Decided on or before.")] = None,
     as_of: Annotated[
-        datetime | None, Query(description="Show the record as it stood at this instant.")
+        IsoInstant | None, Query(description="Show the record as it stood at this instant.")
     ] = None,
     order: Literal["recorded_at", "decided_on"] = "recorded_at",
     cursor: Annotated[str | None, Query(max_length=200)] = None,

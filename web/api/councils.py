@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from services.access import Permission
 from services.records import Written
 from web.api import presenters
 from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, allow, etag
 from web.schemas import (
+    COUNCIL_CODE_PATTERN,
+    PROBLEM_RESPONSES,
     CouncilIn,
     CouncilProfileIn,
     DeclarationIn,
@@ -21,7 +23,9 @@ from web.schemas import (
     SuccessionIn,
 )
 
-router = APIRouter(prefix="/api/councils", tags=["councils"])
+CodePath = Annotated[str, Path(pattern=COUNCIL_CODE_PATTERN, max_length=64)]
+
+router = APIRouter(prefix="/api/councils", tags=["councils"], responses=PROBLEM_RESPONSES)
 
 
 @router.post(
@@ -59,7 +63,7 @@ def list_councils(waymark: WaymarkDep) -> dict[str, Any]:
 
 
 @router.get("/{code}", dependencies=[allow(Permission.READ)])
-def get_council(code: str, waymark: WaymarkDep, response: Response) -> dict[str, Any]:
+def get_council(code: CodePath, waymark: WaymarkDep, response: Response) -> dict[str, Any]:
     council = waymark.records.get_council(code)
     response.headers["ETag"] = etag(council.version)
     return presenters.council(council)
@@ -73,7 +77,7 @@ def _record(code: str, response: Response, command: Callable[[], Written]) -> di
 
 @router.patch("/{code}", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def update_profile(
-    code: str,
+    code: CodePath,
     body: CouncilProfileIn,
     waymark: WaymarkDep,
     actor: ActorDep,
@@ -93,7 +97,7 @@ def update_profile(
 
 @router.post("/{code}/gss-code", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def change_gss_code(
-    code: str, body: GssCodeIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+    code: CodePath, body: GssCodeIn, waymark: WaymarkDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
     """A new ONS GSS code, from a date (codes change when councils reorganise)."""
     return _record(
@@ -107,7 +111,11 @@ def change_gss_code(
 
 @router.post("/{code}/financial-context", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def assess_financial_context(
-    code: str, body: FinancialContextIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+    code: CodePath,
+    body: FinancialContextIn,
+    waymark: WaymarkDep,
+    actor: ActorDep,
+    response: Response,
 ) -> dict[str, Any]:
     return _record(
         code,
@@ -125,7 +133,7 @@ def assess_financial_context(
 
 @router.post("/{code}/maturity", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def assess_maturity(
-    code: str, body: MaturityIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+    code: CodePath, body: MaturityIn, waymark: WaymarkDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
     return _record(
         code,
@@ -133,7 +141,7 @@ def assess_maturity(
         lambda: waymark.records.assess_maturity(
             code=code,
             assessed_on=body.assessed_on,
-            levels={meaning.value: level for meaning, level in body.levels.items()},
+            levels=body.levels.model_dump(),
             note=body.note,
             actor=actor,
         ),
@@ -142,7 +150,7 @@ def assess_maturity(
 
 @router.post("/{code}/declaration", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def sign_declaration(
-    code: str, body: DeclarationIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+    code: CodePath, body: DeclarationIn, waymark: WaymarkDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
     """The council has signed the Local Digital Declaration."""
     return _record(
@@ -154,7 +162,7 @@ def sign_declaration(
 
 @router.post("/{code}/succession", dependencies=[allow(Permission.MANAGE_COUNCILS)])
 def record_succession(
-    code: str, body: SuccessionIn, waymark: WaymarkDep, actor: ActorDep, response: Response
+    code: CodePath, body: SuccessionIn, waymark: WaymarkDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
     """Reorganisation: the council is succeeded by others; its history stays."""
     return _record(

@@ -11,9 +11,9 @@ from services.access import Permission
 from web.api import presenters
 from web.api.created import created
 from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, allow, etag
-from web.schemas import CohortIn, ProgrammeIn, SegmentMappingIn
+from web.schemas import PROBLEM_RESPONSES, CohortIn, ProgrammeIn, SegmentMappingIn
 
-router = APIRouter(prefix="/api/programmes", tags=["programmes"])
+router = APIRouter(prefix="/api/programmes", tags=["programmes"], responses=PROBLEM_RESPONSES)
 
 
 @router.post(
@@ -59,7 +59,10 @@ def configure_segments(
 ) -> dict[str, Any]:
     """Set how this programme maps demand and financial pressure to segments."""
     written = waymark.records.configure_segments(
-        programme_id=programme_id, mapping=body.mapping, actor=actor, expected_version=expected
+        programme_id=programme_id,
+        mapping=body.mapping.model_dump(by_alias=True, mode="json"),
+        actor=actor,
+        expected_version=expected,
     )
     response.headers["ETag"] = etag(written.version)
     return {"programme_id": str(programme_id), **presenters.written(written)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -19,9 +18,9 @@ from web.deps import (
     as_utc,
     etag,
 )
-from web.schemas import EntryIn
+from web.schemas import PROBLEM_RESPONSES, EntryIn, IsoInstant
 
-router = APIRouter(prefix="/api/projects", tags=["projects"])
+router = APIRouter(prefix="/api/projects", tags=["projects"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("/{project_id}", dependencies=[allow(Permission.READ_COHORT)])
@@ -30,7 +29,7 @@ def get_project(
     waymark: WaymarkDep,
     response: Response,
     as_of: Annotated[
-        datetime | None,
+        IsoInstant | None,
         Query(description="The project exactly as the record stood at this instant (UTC)."),
     ] = None,
 ) -> dict[str, Any]:
