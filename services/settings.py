@@ -42,6 +42,17 @@ class Settings(BaseSettings):
         description="Longest a query waits for read models to reach a requested position.",
     )
     postgres_pool_size: int = Field(default=5, ge=1, le=100, description="Connections per pool.")
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM Ed25519 private key that signs ledger checkpoints; made (mode 0600) "
+        "if missing. Default: ledger-signing-key.pem in the data folder.",
+    )
+    checkpoint_interval: int = Field(
+        default=100,
+        ge=1,
+        le=1_000_000,
+        description="Log positions between signed ledger checkpoints.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -52,6 +63,10 @@ class Settings(BaseSettings):
         if scheme not in ("postgresql", "postgres"):
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key_file or self.data_dir / "ledger-signing-key.pem"
 
     @property
     def uses_postgres(self) -> bool:
