@@ -80,7 +80,11 @@ class ChainedRecorder(ApplicationRecorder, ABC):
 
 
 def _table_names(events_table_name: str) -> tuple[str, str]:
-    """``stored_events`` -> ``stored_ledger_chain``; ``waymark_events`` -> ``waymark_ledger_chain``."""
+    """The chain and checkpoint tables beside an events table, named after it.
+
+    ``waymark_events`` (PostgreSQL) -> ``waymark_ledger_chain``, ``waymark_ledger_checkpoints``;
+    ``stored_events`` (SQLite) -> ``stored_ledger_chain``, ``stored_ledger_checkpoints``.
+    """
     prefix = events_table_name.removesuffix("events")
     return f"{prefix}ledger_chain", f"{prefix}ledger_checkpoints"
 

@@ -217,7 +217,9 @@ class Ledger:
             if event is not None:
                 yield _dumps(self._export_record(position, event, link)) + "\n"
 
-    def _export_record(self, position: int, event: StoredEvent, link: Link | None) -> dict[str, Any]:
+    def _export_record(
+        self, position: int, event: StoredEvent, link: Link | None
+    ) -> dict[str, Any]:
         record: dict[str, Any] = {
             "position": position,
             "originator_id": str(event.originator_id),
@@ -285,9 +287,7 @@ class Ledger:
         the first problem rolls everything back.
         """
         directory = events_file.parent
-        signed = (directory / CHECKPOINTS_FILE).exists() and (
-            directory / PUBLIC_KEY_FILE
-        ).exists()
+        signed = (directory / CHECKPOINTS_FILE).exists() and (directory / PUBLIC_KEY_FILE).exists()
         check = _export_check(directory, None) if signed else ChainCheck([], {})
         count = 0
 
@@ -440,4 +440,3 @@ def as_json(verdict: Verdict) -> dict[str, Any]:
             "since": problem.since,
         },
     }
-

@@ -1,0 +1,186 @@
+"""Issue 6: the record is hash-chained and signed, so changes made behind Waymark's back show.
+
+Each scenario loads the demo record (31 events, a checkpoint signed every ten
+positions), tampers with the stored events in SQL, and expects `verify` to
+name the first position that no longer holds what was recorded.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from services.container import Waymark
+from services.demo import load_demo
+from services.ledger import LedgerTampered
+from services.ledger_chain import Problem, load_public_key
+from services.settings import Settings
+from tests.tamper import tampering
+
+DEMO_EVENTS = 31
+ACTOR = '"actor":"demo-manager"'
+OTHER_ACTOR = '"actor":"someone-else"'
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Waymark]:
+    """The demo record, with a checkpoint signed every ten positions."""
+    waymark = Waymark(settings.model_copy(update={"checkpoint_interval": 10}))
+    try:
+        load_demo(waymark.records)
+        yield waymark
+    finally:
+        waymark.close()
+
+
+def first_problem(store: Waymark) -> Problem:
+    verdict = store.ledger.verify()
+    assert not verdict.ok, verdict.summary()
+    assert verdict.problem is not None
+    return verdict.problem
+
+
+def test_an_untouched_record_verifies_clean_and_signed(store: Waymark) -> None:
+    verdict = store.ledger.verify()
+
+    assert verdict.ok, verdict.summary()
+    assert verdict.events == DEMO_EVENTS
+    assert verdict.head == DEMO_EVENTS
+    assert verdict.checkpoints == 3
+    assert verdict.signed_up_to == max(c.position for c in store.ledger.checkpoints())
+    head = store.ledger.head()
+    assert head is not None and verdict.chain_hash == head.chain_hash
+
+
+def test_an_event_changed_in_sql_is_named_at_its_position(
+    store: Waymark, settings: Settings
+) -> None:
+    with tampering(settings) as sql:
+        sql.replace_in_state(14, ACTOR, OTHER_ACTOR)
+
+    problem = first_problem(store)
+
+    assert (problem.position, problem.kind) == (14, "changed")
+    assert "position 14" in problem.detail
+
+
+def test_an_event_deleted_in_sql_is_named_at_its_position(
+    store: Waymark, settings: Settings
+) -> None:
+    with tampering(settings) as sql:
+        sql.delete(7)
+
+    problem = first_problem(store)
+
+    assert (problem.position, problem.kind) == (7, "deleted")
+
+
+def test_two_events_swapped_in_sql_are_named_at_the_first(
+    store: Waymark, settings: Settings
+) -> None:
+    with tampering(settings) as sql:
+        sql.swap(23, 5)
+
+    problem = first_problem(store)
+
+    assert (problem.position, problem.kind) == (5, "changed")
+
+
+def test_an_event_inserted_in_sql_is_named_at_its_position(
+    store: Waymark, settings: Settings
+) -> None:
+    with tampering(settings) as sql:
+        sql.insert_copy(20)
+
+    problem = first_problem(store)
+
+    assert (problem.position, problem.kind) == (DEMO_EVENTS + 1, "inserted")
+
+
+def test_events_and_chain_rewritten_together_are_caught_by_a_signed_checkpoint(
+    store: Waymark, settings: Settings
+) -> None:
+    # Given someone who changes an event and recomputes the whole chain table to match
+    with tampering(settings) as sql:
+        sql.replace_in_state(14, ACTOR, OTHER_ACTOR)
+        sql.rechain()
+
+    problem = first_problem(store)
+
+    # Then the chain agrees with itself, but not with the checkpoint signed at 21
+    assert (problem.position, problem.kind) == (21, "checkpoint-mismatch")
+    assert problem.since == 12
+    assert "positions 12 to 21" in problem.detail
+
+
+def test_an_edited_checkpoint_fails_its_signature(store: Waymark, settings: Settings) -> None:
+    with tampering(settings) as sql:
+        sql.sql("UPDATE {checkpoints} SET signed_at = '2020-01-01T00:00:00.000000Z'")
+
+    problem = first_problem(store)
+
+    assert (problem.position, problem.kind) == (11, "bad-signature")
+
+
+def test_a_checkpoint_is_not_signed_over_a_tampered_tail(
+    store: Waymark, settings: Settings
+) -> None:
+    # Given an event written after the last checkpoint, then changed in SQL
+    written = store.records.launch_programme(
+        name="Second programme", description=None, sponsor_body=None, actor="demo-manager"
+    )
+    with tampering(settings) as sql:
+        sql.replace_in_state(written.position, ACTOR, OTHER_ACTOR)
+
+    # When a checkpoint is asked for, then it is refused, naming the event
+    with pytest.raises(LedgerTampered) as raised:
+        store.ledger.checkpoint()
+
+    assert raised.value.problem.position == written.position
+    assert [c.position for c in store.ledger.checkpoints()] == [11, 21, 31]
+
+
+def test_writes_stay_chained_and_checkpoints_keep_coming(store: Waymark) -> None:
+    programme = store.records.launch_programme(
+        name="Second programme", description=None, sponsor_body=None, actor="pm"
+    )
+    for week in range(12):
+        store.records.form_cohort(
+            programme_id=programme.id,
+            name=f"Cohort {week}",
+            starts_on=date(2026, 1, 5),
+            ends_on=date(2026, 6, 26),
+            actor="pm",
+        )
+
+    verdict = store.ledger.verify()
+
+    assert verdict.ok, verdict.summary()
+    assert verdict.events == DEMO_EVENTS + 13
+    assert [c.position for c in store.ledger.checkpoints()] == [11, 21, 31, 41]
+
+
+def test_a_duplicate_write_is_refused_without_touching_the_chain(store: Waymark) -> None:
+    head = store.ledger.head()
+    event = store.records.recorder.select_notifications(1, 1)[0]
+
+    with pytest.raises(IntegrityError):
+        store.records.recorder.insert_events([event])
+
+    assert store.ledger.head() == head
+    assert store.ledger.verify().ok
+
+
+def test_the_signing_key_is_made_private_and_its_public_half_verifies(
+    store: Waymark, settings: Settings
+) -> None:
+    key_file = settings.data_dir / "ledger-signing-key.pem"
+
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    public = load_public_key(store.ledger.public_key_pem())
+    for checkpoint in store.ledger.checkpoints():
+        public.verify(checkpoint.signature, checkpoint.message())
