@@ -12,11 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from services.ledger import verify_export
-from services.ledger_chain import GENESIS, link_events
+from services.ledger import read_export, verify_export
+from services.ledger_chain import (
+    GENESIS,
+    Checkpoint,
+    link_events,
+    load_or_create_signing_key,
+    load_public_key,
+    public_key_pem,
+)
 from services.settings import Settings
 from tests.conftest import fresh_postgres_database
 from tests.helpers import MANAGER, assert_problem, cohort, council, entry, programme, project
@@ -181,8 +189,6 @@ def test_verify_over_http_names_the_first_bad_position(
 
 
 def test_checkpoints_are_listed_and_verify_with_the_public_key(settings: Settings) -> None:
-    from services.ledger_chain import load_public_key
-
     with TestClient(create_app(settings.model_copy(update={"checkpoint_interval": 2}))) as client:
         cohort_id = cohort(client, programme(client))
         project(client, cohort_id, council(client, "GB-EXE", "Exeter"))
@@ -197,8 +203,6 @@ def test_checkpoints_are_listed_and_verify_with_the_public_key(settings: Setting
     # programme 1, cohort 2, council 3, enrolment 4 and 5: signed at 2, then at 5
     assert [c["position"] for c in items] == [2, 5]
     assert rest["next_after"] is None
-    from services.ledger_chain import Checkpoint
-
     for item in items:
         checkpoint = Checkpoint.from_json(item)
         assert checkpoint.key_id == listed["key_id"]
@@ -281,10 +285,11 @@ def test_an_event_appended_to_an_export_with_a_matching_chain_is_unsigned(
     events = tmp_path / "export" / "events.ndjson"
     last = json.loads(events.read_text().splitlines()[-1])
     forged = {**last, "position": last["position"] + 1, "originator_version": 99}
-    from services.ledger import read_export
-
-    ((_, stored, _),) = [e for e in read_export(events) if e[0] == last["position"]][:1]
-    forged_event = type(stored)(stored.originator_id, 99, stored.topic, stored.state)
+    stored = next(
+        event for position, event, _ in read_export(events) if position == last["position"]
+    )
+    assert stored is not None
+    forged_event = StoredEvent(stored.originator_id, 99, stored.topic, stored.state)
     (link,) = link_events(bytes.fromhex(last["chain_hash"]), [(forged["position"], forged_event)])
     forged["event_hash"], forged["chain_hash"] = link.event_hash.hex(), link.chain_hash.hex()
     with events.open("a") as file:
@@ -301,8 +306,6 @@ def test_an_event_appended_to_an_export_with_a_matching_chain_is_unsigned(
 def test_offline_verify_trusts_only_the_key_it_is_given(
     client: TestClient, record: dict[str, Any], settings: Settings, tmp_path: Path
 ) -> None:
-    from services.ledger_chain import load_or_create_signing_key, public_key_pem
-
     export(client, settings, tmp_path / "export")
     stranger = tmp_path / "stranger.pem"
     stranger.write_text(public_key_pem(load_or_create_signing_key(tmp_path / "k.pem").public_key()))
