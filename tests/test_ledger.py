@@ -8,6 +8,7 @@ name the first position that no longer holds what was recorded.
 from __future__ import annotations
 
 import stat
+import threading
 from collections.abc import Iterator
 from datetime import date
 
@@ -184,3 +185,21 @@ def test_the_signing_key_is_made_private_and_its_public_half_verifies(
     public = load_public_key(store.ledger.public_key_pem())
     for checkpoint in store.ledger.checkpoints():
         public.verify(checkpoint.signature, checkpoint.message())
+
+
+def test_concurrent_writers_extend_one_unbroken_chain(store: Waymark) -> None:
+    def launch(writer: int) -> None:
+        for n in range(10):
+            store.records.launch_programme(
+                name=f"Programme {writer}.{n}", description=None, sponsor_body=None, actor="pm"
+            )
+
+    threads = [threading.Thread(target=launch, args=(writer,)) for writer in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    verdict = store.ledger.verify()
+    assert verdict.ok, verdict.summary()
+    assert verdict.events == DEMO_EVENTS + 40
