@@ -260,6 +260,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 " signature bytea NOT NULL)"
             )
         )
+        self._select_head = self._sql("SELECT * FROM {chain} ORDER BY position DESC LIMIT 1")
 
     def _sql(self, text: str) -> Composed:
         schema = Identifier(self.datastore.schema)
@@ -282,22 +283,36 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             return []
         with (
             self.datastore.get_connection() as conn,
+            conn.pipeline() as pipeline,
             conn.transaction(),
             conn.cursor() as curs,
+            conn.cursor() as head_curs,
         ):
+            # Pipelined: lock, notify, insert and read the chain head in one round trip.
             self._insert_events(curs, stored_events, **kwargs)
             self._insert_stored_events(curs, stored_events, **kwargs)
+            head_curs.execute(self._select_head)
+            pipeline.sync()
             positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
             assert positions is not None
-            self._extend_chain(curs, list(zip(positions, stored_events, strict=True)))
+            self._append_links(
+                curs, head_curs.fetchone(), list(zip(positions, stored_events, strict=True))
+            )
         return positions
 
     def _extend_chain(
         self, curs: Cursor[DictRow], positioned: list[tuple[int, StoredEvent]]
     ) -> Link:
-        curs.execute(self._sql("SELECT * FROM {chain} ORDER BY position DESC LIMIT 1"))
-        row = curs.fetchone()
-        previous = _check_extends(_link(row) if row else None, positioned[0][0])
+        curs.execute(self._select_head)
+        return self._append_links(curs, curs.fetchone(), positioned)
+
+    def _append_links(
+        self,
+        curs: Cursor[DictRow],
+        head: DictRow | None,
+        positioned: list[tuple[int, StoredEvent]],
+    ) -> Link:
+        previous = _check_extends(_link(head) if head else None, positioned[0][0])
         links = link_events(previous, positioned)
         curs.executemany(
             self._sql("INSERT INTO {chain} VALUES (%s, %s, %s)"),
@@ -318,7 +333,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
 
     def chain_head(self) -> Link | None:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql("SELECT * FROM {chain} ORDER BY position DESC LIMIT 1"))
+            curs.execute(self._select_head)
             row = curs.fetchone()
             return _link(row) if row else None
 
