@@ -143,9 +143,18 @@ class Ledger:
 
     # -- verifying -----------------------------------------------------------------
 
-    def verify(self, also_trust: Iterable[Ed25519PublicKey] = ()) -> Verdict:
-        """Recompute the whole chain and check it against the chain table and every checkpoint."""
-        check = ChainCheck(self.recorder.select_checkpoints(), self.trusted_keys(also_trust))
+    def verify(
+        self,
+        also_trust: Iterable[Ed25519PublicKey] = (),
+        kept: Sequence[Checkpoint] = (),
+    ) -> Verdict:
+        """Recompute the whole chain and check it against the chain table and every checkpoint.
+
+        ``kept`` are checkpoints a reviewer kept from an earlier export: they
+        catch a rewrite that also replaced the stored checkpoints.
+        """
+        checkpoints = [*self.recorder.select_checkpoints(), *kept]
+        check = ChainCheck(checkpoints, self.trusted_keys(also_trust))
         return check.run(self.entries())
 
     # -- signing --------------------------------------------------------------------
@@ -379,26 +388,37 @@ def read_export(events_file: Path) -> Iterator[Entry]:
                 ) from None
 
 
-def read_checkpoints(directory: Path) -> list[Checkpoint]:
-    data = json.loads((directory / CHECKPOINTS_FILE).read_text(encoding="utf-8"))
+def read_checkpoints(path: Path) -> list[Checkpoint]:
+    """The checkpoints in a ``checkpoints.json``; ValueError if it is not one."""
+    data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or data.get("format") != CHECKPOINTS_FORMAT:
-        raise ValueError(f"{CHECKPOINTS_FILE} is not in the {CHECKPOINTS_FORMAT} format")
+        raise ValueError(f"{path} is not in the {CHECKPOINTS_FORMAT} format")
     return [Checkpoint.from_json(item) for item in data["checkpoints"]]
 
 
-def _export_check(directory: Path, trusted: Sequence[Ed25519PublicKey] | None) -> ChainCheck:
+def _export_check(
+    directory: Path,
+    trusted: Sequence[Ed25519PublicKey] | None,
+    kept: Sequence[Checkpoint] = (),
+) -> ChainCheck:
     if trusted is None:
         trusted = [load_public_key((directory / PUBLIC_KEY_FILE).read_bytes())]
-    return ChainCheck(read_checkpoints(directory), {key_id(k): k for k in trusted})
+    checkpoints = [*read_checkpoints(directory / CHECKPOINTS_FILE), *kept]
+    return ChainCheck(checkpoints, {key_id(k): k for k in trusted})
 
 
-def verify_export(directory: Path, trusted: Sequence[Ed25519PublicKey] | None = None) -> Verdict:
+def verify_export(
+    directory: Path,
+    trusted: Sequence[Ed25519PublicKey] | None = None,
+    kept: Sequence[Checkpoint] = (),
+) -> Verdict:
     """Check an export with no database: every hash, every signature, and a signed head.
 
     ``trusted`` are the public keys to believe; by default the one in the
     export, whose key id the caller should compare with the published one.
+    ``kept`` are checkpoints kept from an earlier export, checked as well.
     """
-    check = _export_check(directory, trusted)
+    check = _export_check(directory, trusted, kept)
     try:
         return check.run(read_export(directory / EVENTS_FILE), require_signed_head=True)
     except MalformedExport as error:

@@ -312,8 +312,10 @@ class ChainCheck:
         verdict.events += 1
         verdict.head = position
         verdict.chain_hash = chain
-        if self.pending and self.pending[0].position == position:
-            return self._check_checkpoint(self.pending.pop(0), chain)
+        while self.pending and self.pending[0].position == position:
+            problem = self._check_checkpoint(self.pending.pop(0), chain)
+            if problem is not None:
+                return problem
         return None
 
     def _check_checkpoint(self, checkpoint: Checkpoint, chain: bytes) -> Problem | None:

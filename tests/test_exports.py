@@ -393,3 +393,24 @@ def test_import_refuses_an_edited_export_and_writes_nothing(
     verified = run(other_settings, "verify")
     assert verified.exit_code == 0, verified.output
     assert "0 events" in verified.output
+
+
+def test_a_rewrite_that_also_replaces_the_checkpoints_is_caught_by_kept_checkpoints(
+    client: TestClient, record: dict[str, Any], settings: Settings, tmp_path: Path
+) -> None:
+    # Given a reviewer who kept an export
+    export(client, settings, tmp_path / "kept")
+    # When someone changes an event, recomputes the chain and deletes every checkpoint
+    with tampering(settings) as sql:
+        sql.replace_in_state(4, "pm.jones", "pm.smith")
+        sql.rechain()
+        sql.sql("DELETE FROM {checkpoints}")
+
+    # Then the store checks out on its own (nothing signed is left to contradict it)
+    assert run(settings, "verify").exit_code == 0
+    # but not against the checkpoints the reviewer kept
+    result = run(settings, "verify", "--checkpoints", str(tmp_path / "kept" / "checkpoints.json"))
+    assert result.exit_code == 1
+    assert f"position {record['position']}: the record up to here no longer matches" in (
+        " ".join(result.output.split())
+    )

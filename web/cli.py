@@ -17,7 +17,7 @@ from rich.table import Table
 from services.chained_recorders import StoreNotEmpty
 from services.container import Waymark
 from services.demo import load_demo
-from services.ledger import LedgerTampered, trusted_from, verify_export
+from services.ledger import LedgerTampered, read_checkpoints, trusted_from, verify_export
 from services.ledger_chain import Verdict
 from services.settings import Settings
 
@@ -153,17 +153,27 @@ def verify(
             exists=True,
         ),
     ] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            help="A checkpoints.json kept from an earlier export: its signed checkpoints "
+            "must still match the record.",
+            dir_okay=False,
+            exists=True,
+        ),
+    ] = None,
 ) -> None:
     """Check the record against its hash chain and signed checkpoints; exit 1 if it fails."""
     trusted = trusted_from(public_key or [])
+    kept = read_checkpoints(checkpoints) if checkpoints else []
     if offline is not None:
-        verdict = verify_export(offline, trusted or None)
+        verdict = verify_export(offline, trusted or None, kept)
         console.print(f"Trusting key(s): {', '.join(verdict.key_ids)}")
         _print_verdict(verdict)
         return
     waymark = Waymark(Settings(in_process_projections=False))
     try:
-        _print_verdict(waymark.ledger.verify(trusted))
+        _print_verdict(waymark.ledger.verify(trusted, kept))
     finally:
         waymark.close()
 
