@@ -99,6 +99,19 @@ def _check_extends(head: Link | None, first_position: int) -> bytes:
     return head.chain_hash if head is not None else GENESIS
 
 
+NOT_EMPTY = "the store already holds events: restore needs an empty one"
+
+
+def _checkpoint_row(checkpoint: Checkpoint) -> tuple[int, bytes, str, str, bytes]:
+    return (
+        checkpoint.position,
+        checkpoint.chain_hash,
+        checkpoint.signed_at,
+        checkpoint.key_id,
+        checkpoint.signature,
+    )
+
+
 def _checkpoint(row: Any) -> Checkpoint:
     return Checkpoint(
         position=int(row["position"]),
@@ -194,13 +207,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             c.execute(
                 f"INSERT INTO {self.checkpoints_table} VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (position) DO NOTHING",
-                (
-                    checkpoint.position,
-                    checkpoint.chain_hash,
-                    checkpoint.signed_at,
-                    checkpoint.key_id,
-                    checkpoint.signature,
-                ),
+                _checkpoint_row(checkpoint),
             )
 
     def restore(self, events: Iterable[tuple[int, StoredEvent]]) -> Link | None:
@@ -211,7 +218,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                 f" + (SELECT COUNT(*) FROM {self.chain_table}) AS n"
             )
             if c.fetchone()["n"]:
-                raise StoreNotEmpty("the store already holds events: restore needs an empty one")
+                raise StoreNotEmpty(NOT_EMPTY)
             for batch in _batches(events, 1000):
                 c.executemany(
                     f"INSERT INTO {self.events_table_name}"
@@ -368,13 +375,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                     "INSERT INTO {checkpoints} VALUES (%s, %s, %s, %s, %s)"
                     " ON CONFLICT (position) DO NOTHING"
                 ),
-                (
-                    checkpoint.position,
-                    checkpoint.chain_hash,
-                    checkpoint.signed_at,
-                    checkpoint.key_id,
-                    checkpoint.signature,
-                ),
+                _checkpoint_row(checkpoint),
             )
 
     def restore(self, events: Iterable[tuple[int, StoredEvent]]) -> Link | None:
@@ -389,7 +390,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             )
             row = curs.fetchone()
             if row is not None and row["found"]:
-                raise StoreNotEmpty("the store already holds events: restore needs an empty one")
+                raise StoreNotEmpty(NOT_EMPTY)
             for batch in _batches(events, 1000):
                 curs.executemany(
                     self._sql(
@@ -407,7 +408,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 # New events must be numbered after the restored ones.
                 curs.execute(
                     SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)"),
-                    (f"{self.datastore.schema}.{self.events_table_name}", head.position),
+                    (f'"{self.datastore.schema}"."{self.events_table_name}"', head.position),
                 )
         return head
 

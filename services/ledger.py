@@ -98,6 +98,11 @@ class Ledger:
         """Loaded (or made) on first use, so processes that never sign never touch the file."""
         if self._signing_key is None:
             self._signing_key = load_or_create_signing_key(self.signing_key_file)
+            if self.signing_key_file.stat().st_mode & 0o077:
+                log.warning(
+                    "%s can be read by others: make it private (chmod 600)",
+                    self.signing_key_file,
+                )
         return self._signing_key
 
     @property
@@ -112,7 +117,10 @@ class Ledger:
         return public_key_pem(self.public_key)
 
     def trusted_keys(self, also: Iterable[Ed25519PublicKey] = ()) -> dict[str, Ed25519PublicKey]:
-        return {key_id(key): key for key in (self.public_key, *also)}
+        """This server's key, if it has one (checking never makes a key), and ``also``."""
+        has_key = self._signing_key is not None or self.signing_key_file.exists()
+        own = [self.public_key] if has_key else []
+        return {key_id(key): key for key in (*own, *also)}
 
     # -- reading ------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import IntegrityError
@@ -203,3 +204,19 @@ def test_concurrent_writers_extend_one_unbroken_chain(store: Waymark) -> None:
     verdict = store.ledger.verify()
     assert verdict.ok, verdict.summary()
     assert verdict.events == DEMO_EVENTS + 40
+
+
+def test_verifying_where_there_is_no_key_makes_none_and_trusts_no_checkpoint(
+    store: Waymark, settings: Settings, tmp_path: Path
+) -> None:
+    # Given a process that checks the record but was given no signing key
+    elsewhere = Waymark(settings.model_copy(update={"signing_key_file": tmp_path / "none.pem"}))
+    try:
+        verdict = elsewhere.ledger.verify()
+    finally:
+        elsewhere.close()
+
+    assert not (tmp_path / "none.pem").exists()
+    assert verdict.problem is not None
+    assert (verdict.problem.position, verdict.problem.kind) == (11, "unknown-key")
+    assert store.ledger.verify(also_trust=[]).ok
