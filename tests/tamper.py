@@ -18,6 +18,10 @@ from eventsourcing.persistence import StoredEvent
 from services.ledger_chain import GENESIS, link_events
 from services.settings import Settings
 
+#: Every stored event has a timestamp: moving it back a thousand years is a change.
+STAMP = '"_type_":"datetime_iso","_data_":"2'
+BACKDATED = '"_type_":"datetime_iso","_data_":"1'
+
 
 class Tamperer:
     def __init__(self, settings: Settings) -> None:

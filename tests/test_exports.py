@@ -28,7 +28,7 @@ from services.ledger_chain import (
 from services.settings import Settings
 from tests.conftest import fresh_postgres_database
 from tests.helpers import MANAGER, assert_problem, cohort, council, entry, programme, project
-from tests.tamper import tampering
+from tests.tamper import BACKDATED, STAMP, tampering
 from web.app import create_app
 from web.cli import app as cli
 
@@ -180,7 +180,7 @@ def test_verify_over_http_names_the_first_bad_position(
     assert client.get("/api/ledger/verify").json()["ok"] is True
 
     with tampering(settings) as sql:
-        sql.replace_in_state(4, "pm.jones", "pm.smith")
+        sql.replace_in_state(4, STAMP, BACKDATED)
 
     body = client.get("/api/ledger/verify").json()
     assert body["ok"] is False
@@ -188,20 +188,25 @@ def test_verify_over_http_names_the_first_bad_position(
     assert body["problem"]["kind"] == "changed"
 
 
-def test_checkpoints_are_listed_and_verify_with_the_public_key(settings: Settings) -> None:
-    with TestClient(create_app(settings.model_copy(update={"checkpoint_interval": 2}))) as client:
-        cohort_id = cohort(client, programme(client))
-        project(client, cohort_id, council(client, "GB-EXE", "Exeter"))
+def test_checkpoints_are_listed_and_verify_with_the_public_key(client: TestClient) -> None:
+    # Given two checkpoints, signed on demand after two writes
+    ledger = client.app.state.waymark.ledger  # type: ignore[attr-defined]
+    assert ledger.checkpoint() is None  # an empty record has nothing to sign
+    programme(client)
+    first = ledger.checkpoint()
+    programme(client, "Another")
+    second = ledger.checkpoint()
 
-        listed = client.get("/api/ledger/checkpoints", params={"limit": 1}).json()
-        rest = client.get("/api/ledger/checkpoints", params={"after": listed["next_after"]}).json()
-        pem = client.get("/api/ledger/public-key")
+    # When they are listed a page at a time
+    listed = client.get("/api/ledger/checkpoints", params={"limit": 1}).json()
+    rest = client.get("/api/ledger/checkpoints", params={"after": listed["next_after"]}).json()
+    pem = client.get("/api/ledger/public-key")
 
+    # Then each verifies with the published public key
     assert pem.text == listed["public_key"]
     key = load_public_key(pem.text)
     items = listed["items"] + rest["items"]
-    # programme 1, cohort 2, council 3, enrolment 4 and 5: signed at 2, then at 5
-    assert [c["position"] for c in items] == [2, 5]
+    assert [c["position"] for c in items] == [first.position, second.position]
     assert rest["next_after"] is None
     for item in items:
         checkpoint = Checkpoint.from_json(item)
@@ -402,7 +407,7 @@ def test_a_rewrite_that_also_replaces_the_checkpoints_is_caught_by_kept_checkpoi
     export(client, settings, tmp_path / "kept")
     # When someone changes an event, recomputes the chain and deletes every checkpoint
     with tampering(settings) as sql:
-        sql.replace_in_state(4, "pm.jones", "pm.smith")
+        sql.replace_in_state(4, STAMP, BACKDATED)
         sql.rechain()
         sql.sql("DELETE FROM {checkpoints}")
 

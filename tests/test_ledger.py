@@ -1,8 +1,8 @@
 """Issue 6: the record is hash-chained and signed, so changes made behind Waymark's back show.
 
-Each scenario loads the demo record (31 events, a checkpoint signed every ten
-positions), tampers with the stored events in SQL, and expects `verify` to
-name the first position that no longer holds what was recorded.
+Each scenario loads the demo record (a checkpoint signed every ten positions),
+tampers with the stored events in SQL, and expects `verify` to name the first
+position that no longer holds what was recorded.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,7 @@ from services.demo import load_demo
 from services.ledger import LedgerTampered
 from services.ledger_chain import Problem, load_public_key
 from services.settings import Settings
-from tests.tamper import tampering
-
-DEMO_EVENTS = 31
-ACTOR = '"actor":"demo-manager"'
-OTHER_ACTOR = '"actor":"someone-else"'
+from tests.tamper import BACKDATED, STAMP, tampering
 
 
 @pytest.fixture
@@ -39,6 +36,16 @@ def store(settings: Settings) -> Iterator[Waymark]:
         waymark.close()
 
 
+def head(store: Waymark) -> int:
+    link = store.ledger.head()
+    assert link is not None
+    return link.position
+
+
+def signed(store: Waymark) -> list[int]:
+    return [c.position for c in store.ledger.checkpoints()]
+
+
 def first_problem(store: Waymark) -> Problem:
     verdict = store.ledger.verify()
     assert not verdict.ok, verdict.summary()
@@ -50,19 +57,18 @@ def test_an_untouched_record_verifies_clean_and_signed(store: Waymark) -> None:
     verdict = store.ledger.verify()
 
     assert verdict.ok, verdict.summary()
-    assert verdict.events == DEMO_EVENTS
-    assert verdict.head == DEMO_EVENTS
-    assert verdict.checkpoints == 3
-    assert verdict.signed_up_to == max(c.position for c in store.ledger.checkpoints())
-    head = store.ledger.head()
-    assert head is not None and verdict.chain_hash == head.chain_hash
+    assert verdict.events == verdict.head == head(store)
+    assert verdict.checkpoints == len(signed(store)) >= 2
+    assert verdict.signed_up_to == signed(store)[-1]
+    link = store.ledger.head()
+    assert link is not None and verdict.chain_hash == link.chain_hash
 
 
 def test_an_event_changed_in_sql_is_named_at_its_position(
     store: Waymark, settings: Settings
 ) -> None:
     with tampering(settings) as sql:
-        sql.replace_in_state(14, ACTOR, OTHER_ACTOR)
+        sql.replace_in_state(14, STAMP, BACKDATED)
 
     problem = first_problem(store)
 
@@ -95,12 +101,13 @@ def test_two_events_swapped_in_sql_are_named_at_the_first(
 def test_an_event_inserted_in_sql_is_named_at_its_position(
     store: Waymark, settings: Settings
 ) -> None:
+    events = head(store)
     with tampering(settings) as sql:
         sql.insert_copy(20)
 
     problem = first_problem(store)
 
-    assert (problem.position, problem.kind) == (DEMO_EVENTS + 1, "inserted")
+    assert (problem.position, problem.kind) == (events + 1, "inserted")
 
 
 def test_events_and_chain_rewritten_together_are_caught_by_a_signed_checkpoint(
@@ -108,15 +115,17 @@ def test_events_and_chain_rewritten_together_are_caught_by_a_signed_checkpoint(
 ) -> None:
     # Given someone who changes an event and recomputes the whole chain table to match
     with tampering(settings) as sql:
-        sql.replace_in_state(14, ACTOR, OTHER_ACTOR)
+        sql.replace_in_state(14, STAMP, BACKDATED)
         sql.rechain()
 
     problem = first_problem(store)
 
-    # Then the chain agrees with itself, but not with the checkpoint signed at 21
-    assert (problem.position, problem.kind) == (21, "checkpoint-mismatch")
-    assert problem.since == 12
-    assert "positions 12 to 21" in problem.detail
+    # Then the chain agrees with itself, but not with the first checkpoint signed after 14
+    before = max(p for p in signed(store) if p < 14)
+    after = min(p for p in signed(store) if p >= 14)
+    assert (problem.position, problem.kind) == (after, "checkpoint-mismatch")
+    assert problem.since == before + 1
+    assert f"positions {before + 1} to {after}" in problem.detail
 
 
 def test_an_edited_checkpoint_fails_its_signature(store: Waymark, settings: Settings) -> None:
@@ -125,28 +134,30 @@ def test_an_edited_checkpoint_fails_its_signature(store: Waymark, settings: Sett
 
     problem = first_problem(store)
 
-    assert (problem.position, problem.kind) == (11, "bad-signature")
+    assert (problem.position, problem.kind) == (signed(store)[0], "bad-signature")
 
 
 def test_a_checkpoint_is_not_signed_over_a_tampered_tail(
     store: Waymark, settings: Settings
 ) -> None:
     # Given an event written after the last checkpoint, then changed in SQL
+    checkpoints = signed(store)
     written = store.records.launch_programme(
         name="Second programme", description=None, sponsor_body=None, actor="demo-manager"
     )
     with tampering(settings) as sql:
-        sql.replace_in_state(written.position, ACTOR, OTHER_ACTOR)
+        sql.replace_in_state(written.position, STAMP, BACKDATED)
 
     # When a checkpoint is asked for, then it is refused, naming the event
     with pytest.raises(LedgerTampered) as raised:
         store.ledger.checkpoint()
 
     assert raised.value.problem.position == written.position
-    assert [c.position for c in store.ledger.checkpoints()] == [11, 21, 31]
+    assert signed(store) == checkpoints
 
 
 def test_writes_stay_chained_and_checkpoints_keep_coming(store: Waymark) -> None:
+    events, checkpoints = head(store), signed(store)
     programme = store.records.launch_programme(
         name="Second programme", description=None, sponsor_body=None, actor="pm"
     )
@@ -162,8 +173,11 @@ def test_writes_stay_chained_and_checkpoints_keep_coming(store: Waymark) -> None
     verdict = store.ledger.verify()
 
     assert verdict.ok, verdict.summary()
-    assert verdict.events == DEMO_EVENTS + 13
-    assert [c.position for c in store.ledger.checkpoints()] == [11, 21, 31, 41]
+    assert verdict.events == events + 13
+    new = signed(store)[len(checkpoints) :]
+    assert signed(store)[: len(checkpoints)] == checkpoints
+    assert new and all(later - earlier >= 10 for earlier, later in pairwise(signed(store)))
+    assert head(store) - new[-1] < 10
 
 
 def test_a_duplicate_write_is_refused_without_touching_the_chain(store: Waymark) -> None:
@@ -189,6 +203,8 @@ def test_the_signing_key_is_made_private_and_its_public_half_verifies(
 
 
 def test_concurrent_writers_extend_one_unbroken_chain(store: Waymark) -> None:
+    events = head(store)
+
     def launch(writer: int) -> None:
         for n in range(10):
             store.records.launch_programme(
@@ -203,7 +219,7 @@ def test_concurrent_writers_extend_one_unbroken_chain(store: Waymark) -> None:
 
     verdict = store.ledger.verify()
     assert verdict.ok, verdict.summary()
-    assert verdict.events == DEMO_EVENTS + 40
+    assert verdict.events == events + 40
 
 
 def test_verifying_where_there_is_no_key_makes_none_and_trusts_no_checkpoint(
@@ -218,5 +234,5 @@ def test_verifying_where_there_is_no_key_makes_none_and_trusts_no_checkpoint(
 
     assert not (tmp_path / "none.pem").exists()
     assert verdict.problem is not None
-    assert (verdict.problem.position, verdict.problem.kind) == (11, "unknown-key")
+    assert (verdict.problem.position, verdict.problem.kind) == (signed(store)[0], "unknown-key")
     assert store.ledger.verify(also_trust=[]).ok
