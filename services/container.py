@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from domain.errors import DomainError, InvalidValue, NotFound
 from projections.cohort_timeline import BadCursor, CohortTimeline, TimelineQuery, timeline
 from projections.database import Database, PostgresDatabase, SQLiteDatabase, postgres_conninfo
@@ -15,7 +17,13 @@ from projections.directory import list_projects as directory_projects
 from projections.log import EventLog
 from projections.projector import Projector
 from services.access import Access, Facts, Principal, cached
+from services.chained_recorders import (
+    ChainedPostgresApplicationRecorder,
+    ChainedRecorder,
+    ChainedSQLiteApplicationRecorder,
+)
 from services.credentials import Credentials, SignInLimiter
+from services.ledger import Ledger
 from services.records import DecisionRecords
 from services.settings import Settings
 
@@ -37,12 +45,14 @@ def application_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_CONN_MAX_AGE": "600",
             "POSTGRES_PRE_PING": "y",
+            "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresApplicationRecorder),
         }
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(settings.data_dir / "events.sqlite3"),
         "SQLITE_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": get_topic(ChainedSQLiteApplicationRecorder),
     }
 
 
@@ -97,6 +107,14 @@ class Waymark:
                 ),
             )
         )
+        assert isinstance(self.records.recorder, ChainedRecorder)
+        self.ledger = Ledger(
+            self.records.recorder,
+            self.records.mapper.transcoder,
+            self.settings.signing_key_path,
+            self.settings.checkpoint_interval,
+        )
+        self.records.listeners.append(self.ledger.written)
         self._running = False
 
     # -- life cycle -------------------------------------------------------------

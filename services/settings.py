@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, le=100_000_000, description="Largest request body accepted."
     )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM Ed25519 private key that signs ledger checkpoints; made (mode 0600) "
+        "if missing. Default: ledger-signing-key.pem in the data folder.",
+    )
+    checkpoint_interval: int = Field(
+        default=100,
+        ge=1,
+        le=1_000_000,
+        description="Log positions between signed ledger checkpoints.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -70,6 +81,10 @@ class Settings(BaseSettings):
         if scheme not in ("postgresql", "postgres"):
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key_file or self.data_dir / "ledger-signing-key.pem"
 
     @property
     def uses_postgres(self) -> bool:

@@ -123,6 +123,7 @@ READ_COHORT = _allowed(200, "admin", "pm_in", "reviewer", "part_in")
 MANAGE = ("admin", "pm_in")
 COUNCIL_KEEPERS = ("admin", "pm_in", "pm_out")
 ENTRY_WRITERS = ("admin", "pm_in", "part_in")
+AUDITORS = ("admin", "reviewer")
 
 Call = Callable[[World], tuple[str, dict[str, Any] | None]]
 
@@ -251,6 +252,23 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
         _allowed(201, *ENTRY_WRITERS),
     ),
     ("GET", "/api/me"): (lambda w: ("/api/me", None), everyone(200)),
+    ("GET", "/api/ledger/verify"): (
+        lambda w: ("/api/ledger/verify", None),
+        _allowed(200, *AUDITORS),
+    ),
+    ("GET", "/api/ledger/checkpoints"): (
+        lambda w: ("/api/ledger/checkpoints", None),
+        _allowed(200, *AUDITORS),
+    ),
+    ("GET", "/api/ledger/public-key"): (lambda w: ("/api/ledger/public-key", None), public(200)),
+    ("GET", "/api/export/events.ndjson"): (
+        lambda w: ("/api/export/events.ndjson", None),
+        _allowed(200, *AUDITORS),
+    ),
+    ("GET", "/api/export/timeline.csv"): (
+        lambda w: (f"/api/export/timeline.csv?cohort={w.cohort}", None),
+        _allowed(200, *AUDITORS),
+    ),
     ("POST", "/auth/sign-out"): (lambda w: ("/auth/sign-out", None), public(200)),
     ("GET", "/healthz"): (lambda w: ("/healthz", None), public(200)),
     ("GET", "/readyz"): (lambda w: ("/readyz", None), public(200)),

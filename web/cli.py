@@ -6,17 +6,22 @@ import os
 import signal
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from domain.errors import DomainError
+from services.chained_recorders import StoreNotEmpty
 from services.container import Waymark
 from services.demo import load_demo
+from services.ledger import LedgerTampered, read_checkpoints, trusted_from, verify_export
+from services.ledger_chain import Verdict
 from services.settings import Settings
 
 app = typer.Typer(
@@ -150,6 +155,57 @@ def _run(action: Callable[[Waymark], None]) -> None:
         waymark.close()
 
 
+def _print_verdict(verdict: Verdict) -> None:
+    colour = "green" if verdict.ok else "red"
+    console.print(f"[{colour}]{escape(verdict.summary())}[/{colour}]")
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    offline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Check an export folder (from `waymark export`) with no database.",
+            file_okay=False,
+            exists=True,
+        ),
+    ] = None,
+    public_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A public key PEM to trust (repeatable). Offline, these replace the key in "
+            "the export; online, they add to this server's key (e.g. keys it used before).",
+            dir_okay=False,
+            exists=True,
+        ),
+    ] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            help="A checkpoints.json kept from an earlier export: its signed checkpoints "
+            "must still match the record.",
+            dir_okay=False,
+            exists=True,
+        ),
+    ] = None,
+) -> None:
+    """Check the record against its hash chain and signed checkpoints; exit 1 if it fails."""
+    trusted = trusted_from(public_key or [])
+    kept = read_checkpoints(checkpoints) if checkpoints else []
+    if offline is not None:
+        verdict = verify_export(offline, trusted or None, kept)
+        console.print(f"Trusting key(s): {', '.join(verdict.key_ids)}")
+        _print_verdict(verdict)
+        return
+    waymark = Waymark(Settings(in_process_projections=False))
+    try:
+        _print_verdict(waymark.ledger.verify(trusted, kept))
+    finally:
+        waymark.close()
+
+
 def _programme(value: str | None) -> UUID | None:
     if value is None:
         return None
@@ -263,6 +319,79 @@ def users_revoke_demo() -> None:
         console.print("Demo passwords removed and demo tokens revoked.")
 
     _run(revoke)
+
+
+@app.command()
+def checkpoint() -> None:
+    """Sign a checkpoint at the head of the record now."""
+    waymark = Waymark(Settings(in_process_projections=False))
+    try:
+        signed = waymark.ledger.checkpoint()
+    except LedgerTampered as error:
+        console.print(f"[red]Not signed: {escape(error.problem.detail)}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        waymark.close()
+    if signed is None:
+        console.print("The record is empty: nothing to sign.")
+    else:
+        console.print(f"Signed position {signed.position} with key {signed.key_id}.")
+
+
+@app.command("export")
+def export(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the export into.")],
+) -> None:
+    """Write events.ndjson, checkpoints.json and public-key.pem for offline review."""
+    waymark = Waymark(Settings(in_process_projections=False))
+    try:
+        exported = waymark.ledger.export_to(directory)
+        key = waymark.ledger.key_id
+    finally:
+        waymark.close()
+    console.print(f"Exported {exported.events} events to {directory}.")
+    if exported.checkpoint is not None:
+        console.print(
+            f"Signed up to position {exported.checkpoint.position} by key {key}: "
+            f"check `waymark verify --offline {directory}` reports that key id."
+        )
+    if exported.problem is not None:
+        console.print(f"[red]Not signed: {escape(exported.problem.detail)}[/red]")
+        raise typer.Exit(1)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(help="An events.ndjson from `waymark export`.", dir_okay=False)
+    ],
+) -> None:
+    """Restore an export into an empty store: same events, positions and chain."""
+    if not file.is_file():
+        console.print(f"[red]No such file: {escape(str(file))}[/red]")
+        raise typer.Exit(2)
+    waymark = Waymark(Settings(in_process_projections=False))
+    try:
+        restored = waymark.ledger.restore_from(file)
+    except StoreNotEmpty as error:
+        console.print(f"[red]Refused: {escape(str(error))}[/red]")
+        raise typer.Exit(1) from None
+    except LedgerTampered as error:
+        console.print(f"[red]Refused, nothing imported: {escape(error.problem.detail)}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        waymark.close()
+    head = restored.head
+    console.print(
+        f"Imported {restored.events} events"
+        + (f" up to position {head.position}, chain hash {head.chain_hash.hex()}." if head else ".")
+    )
+    if not restored.signatures_checked:
+        console.print(
+            "[yellow]No checkpoints.json and public-key.pem beside the file: only its own "
+            "hash chain was checked, not its signatures.[/yellow]"
+        )
+    console.print("Read models catch up when the server or `waymark projections run` starts.")
 
 
 def main() -> None:
