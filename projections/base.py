@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -19,6 +19,11 @@ class ReadModel:
 
     ``version`` changes whenever the tables or the handlers change; a stored
     read model of another version is dropped and rebuilt on start.
+
+    Events come in batches. For each batch a read model makes a ``Batch``:
+    the rows it reads once (``prefetch``), then changes in memory and writes
+    once at the end. A batch lives only as long as its transaction, so nothing
+    held in memory can outlive a rollback.
     """
 
     name: ClassVar[str]
@@ -34,14 +39,109 @@ class ReadModel:
 
     def process(self, events: Sequence[Positioned], tx: Transaction) -> None:
         """Apply a batch of events; the caller commits them with the new position."""
+        batch = self.start_batch(tx)
+        self.prefetch(events, batch)
         for position, event in events:
-            self.handle(event, position, tx)
+            self.handle(event, position, batch)
+        batch.write()
 
-    def handle(self, event: Any, position: int, tx: Transaction) -> None:
+    def start_batch(self, tx: Transaction) -> Batch:
+        return Batch(tx)
+
+    def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
+        """Load, in a few queries, the stored rows this batch's events will change."""
+
+    def handle(self, event: Any, position: int, batch: Batch) -> None:
         """Each read model dispatches on the event's class (``singledispatchmethod``).
 
         Events a read model has no use for change nothing; its position still moves.
         """
+
+
+class Table:
+    """One table's rows for one batch: those loaded, those added, those changed.
+
+    Rows are dicts keyed by the table's key column. ``write`` appends the new
+    rows in the order they came (COPY on PostgreSQL) and updates the changed
+    ones; changes to rows that were never loaded are written blind, by key.
+    """
+
+    def __init__(self, name: str, key: str, columns: Sequence[str]) -> None:
+        self.name = name
+        self.key = key
+        self.columns = tuple(columns)
+        self.rows: dict[Any, dict[str, Any]] = {}
+        self.added: dict[Any, None] = {}
+        self.changed: dict[Any, None] = {}
+        self.blind: list[tuple[Any, dict[str, Any]]] = []
+
+    def load(self, tx: Transaction, keys: Iterable[Any]) -> None:
+        missing = [k for k in keys if k not in self.rows]
+        if missing:
+            sql = f"SELECT {', '.join(self.columns)} FROM {self.name} WHERE {self.key} IN"
+            for row in tx.all_in(sql, missing):
+                self.rows[row[self.key]] = row
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        return self.rows.get(key)
+
+    def add(self, row: dict[str, Any]) -> dict[str, Any]:
+        key = row[self.key]
+        assert key not in self.rows, f"{self.name}: {key} is already there"
+        self.rows[key] = row
+        self.added[key] = None
+        return row
+
+    def change(self, key: Any, **values: Any) -> None:
+        """Change a row: in memory if it is here, else by key when the batch is written."""
+        row = self.rows.get(key)
+        if row is None:
+            self.blind.append((key, values))
+            return
+        row.update(values)
+        if key not in self.added:
+            self.changed[key] = None
+
+    def touched(self, key: Any) -> None:
+        """The row (changed in place) must be written."""
+        if key not in self.added:
+            self.changed[key] = None
+
+    def write(self, tx: Transaction) -> None:
+        tx.insert_many(
+            self.name,
+            self.columns,
+            [tuple(self.rows[k].get(c) for c in self.columns) for k in self.added],
+        )
+        others = [c for c in self.columns if c != self.key]
+        tx.executemany(
+            f"UPDATE {self.name} SET {', '.join(f'{c} = ?' for c in others)} WHERE {self.key} = ?",
+            [(*(self.rows[k][c] for c in others), k) for k in self.changed],
+        )
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for key, values in self.blind:
+            by_columns.setdefault(tuple(values), []).append((*values.values(), key))
+        for columns, params in by_columns.items():
+            tx.executemany(
+                f"UPDATE {self.name} SET {', '.join(f'{c} = ?' for c in columns)}"
+                f" WHERE {self.key} = ?",
+                params,
+            )
+
+
+class Batch:
+    """A read model's working set for one batch of events, written in one go."""
+
+    def __init__(self, tx: Transaction, *tables: Table) -> None:
+        self.tx = tx
+        self.tables = {table.name: table for table in tables}
+
+    def __getitem__(self, name: str) -> Table:
+        return self.tables[name]
+
+    def write(self) -> None:
+        for table in self.tables.values():
+            table.write(self.tx)
 
 
 def instant(value: datetime) -> str:

@@ -8,26 +8,42 @@ from dataclasses import dataclass
 from functools import singledispatchmethod
 from typing import Any
 
-from domain.council import Council
 from domain.project import Project
-from projections.base import ReadModel, instant, to_json
+from projections.base import Batch, Table, instant, to_json
 from projections.database import Database, Transaction
+from projections.reference import EntryReadModel, ProjectsAndCouncils
 from projections.summaries import summarise_entry
 
 ORDERS = ("recorded_at", "decided_on")
 
 
-class CohortTimeline(ReadModel):
+ENTRY_COLUMNS = (
+    "position",
+    "entry_id",
+    "cohort_id",
+    "project_id",
+    "council_code",
+    "kind",
+    "decided_on",
+    "recorded_at",
+    "actor",
+    "phase",
+    "summary",
+    "entry_values",
+    "corrects",
+    "superseded_by",
+    "superseded_at",
+)
+
+
+class CohortTimeline(EntryReadModel):
     name = "cohort_timeline"
-    version = 1
-    tables = ("tl_entries", "tl_projects", "tl_councils")
+    version = 2
+    reference = ProjectsAndCouncils("tl")
+    tables = ("tl_entries", *reference.tables)
 
     def create_tables(self, tx: Transaction) -> None:
-        tx.execute("CREATE TABLE tl_councils (code TEXT PRIMARY KEY, name TEXT NOT NULL)")
-        tx.execute(
-            "CREATE TABLE tl_projects (project_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL,"
-            " council_code TEXT NOT NULL, title TEXT NOT NULL, phase TEXT)"
-        )
+        self.create_reference_tables(tx)
         tx.execute(
             "CREATE TABLE tl_entries ("
             " position BIGINT PRIMARY KEY,"
@@ -51,62 +67,44 @@ class CohortTimeline(ReadModel):
             "CREATE INDEX tl_entries_decided ON tl_entries (cohort_id, decided_on, position)"
         )
 
+    def start_batch(self, tx: Transaction) -> Batch:
+        return Batch(
+            tx, *self.reference.batch_tables(), Table("tl_entries", "entry_id", ENTRY_COLUMNS)
+        )
+
     @singledispatchmethod
-    def handle(self, event: object, position: int, tx: Transaction) -> None:
+    def handle(self, event: object, position: int, batch: Batch) -> None:
         pass
 
     @handle.register
-    def _council_registered(
-        self, event: Council.Registered, position: int, tx: Transaction
-    ) -> None:
-        tx.execute("INSERT INTO tl_councils VALUES (?, ?)", (event.code, event.name))
-
-    @handle.register
-    def _project_started(self, event: Project.Started, position: int, tx: Transaction) -> None:
-        tx.execute(
-            "INSERT INTO tl_projects VALUES (?, ?, ?, ?, NULL)",
-            (str(event.originator_id), str(event.cohort_id), event.council_code, event.title),
-        )
-
-    @handle.register
-    def _entry_recorded(self, event: Project.EntryRecorded, position: int, tx: Transaction) -> None:
-        project_id = str(event.originator_id)
-        project = tx.one(
-            "SELECT cohort_id, council_code, phase FROM tl_projects WHERE project_id = ?",
-            (project_id,),
-        )
-        assert project is not None, f"entry {event.entry_id} of an unknown project"
+    def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
+        project = self.reference.project(event, batch)
         values = event.values()
-        phase = project["phase"]
-        if isinstance(event, Project.PhaseChanged):
-            phase = event.phase
-            tx.execute("UPDATE tl_projects SET phase = ? WHERE project_id = ?", (phase, project_id))
         corrects = None
+        entries = batch["tl_entries"]
         if isinstance(event, Project.EntryCorrected):
             corrects = str(event.corrects)
-            tx.execute(
-                "UPDATE tl_entries SET superseded_by = ?, superseded_at = ? WHERE entry_id = ?",
-                (str(event.entry_id), instant(event.timestamp), corrects),
+            entries.change(
+                corrects, superseded_by=str(event.entry_id), superseded_at=instant(event.timestamp)
             )
-        tx.execute(
-            "INSERT INTO tl_entries (position, entry_id, cohort_id, project_id, council_code,"
-            " kind, decided_on, recorded_at, actor, phase, summary, entry_values, corrects)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                position,
-                str(event.entry_id),
-                project["cohort_id"],
-                project_id,
-                project["council_code"],
-                event.KIND,
-                event.decided_on.isoformat(),
-                instant(event.timestamp),
-                event.actor,
-                phase,
-                summarise_entry(event.KIND, values),
-                to_json(values),
-                corrects,
-            ),
+        entries.add(
+            {
+                "position": position,
+                "entry_id": str(event.entry_id),
+                "cohort_id": project["cohort_id"],
+                "project_id": project["project_id"],
+                "council_code": project["council_code"],
+                "kind": event.KIND,
+                "decided_on": event.decided_on.isoformat(),
+                "recorded_at": instant(event.timestamp),
+                "actor": event.actor,
+                "phase": project["phase"],
+                "summary": summarise_entry(event.KIND, values),
+                "entry_values": to_json(values),
+                "corrects": corrects,
+                "superseded_by": None,
+                "superseded_at": None,
+            }
         )
 
 
