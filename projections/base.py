@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -142,6 +143,26 @@ class Batch:
     def write(self) -> None:
         for table in self.tables.values():
             table.write(self.tx)
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(key: list[Any]) -> str:
+    """An opaque page cursor: the sort key of the last row given out."""
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except ValueError:
+        raise BadCursor("cursor is not one this server gave out") from None
+    if not isinstance(key, list) or len(key) != length or not isinstance(key[-1], int):
+        raise BadCursor("cursor does not belong to this ordering")
+    return key
 
 
 def instant(value: datetime) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from functools import singledispatchmethod
 from typing import Any
 
 from domain.project import Project
-from projections.base import Batch, Table, instant, to_json
+from projections.base import Batch, Table, decode_cursor, encode_cursor, instant, to_json
 from projections.database import Database, Transaction
 from projections.reference import EntryReadModel, ProjectsAndCouncils
 from projections.summaries import summarise_entry
@@ -122,26 +121,6 @@ class TimelineQuery:
     limit: int = 50
 
 
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(key: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, order: str) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except ValueError:
-        raise BadCursor("cursor is not one this server gave out") from None
-    expected = 1 if order == "recorded_at" else 2
-    if not isinstance(key, list) or len(key) != expected or not isinstance(key[-1], int):
-        raise BadCursor("cursor does not belong to this ordering")
-    return key
-
-
 def timeline(db: Database, query: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the timeline, newest first, and the cursor of the next page (or None)."""
     where = ["e.cohort_id = ?"]
@@ -165,13 +144,13 @@ def timeline(db: Database, query: TimelineQuery) -> tuple[list[dict[str, Any]], 
     if query.order == "recorded_at":
         order_by = "e.position DESC"
         if query.cursor:
-            (position,) = decode_cursor(query.cursor, query.order)
+            (position,) = decode_cursor(query.cursor, 1)
             where.append("e.position < ?")
             params.append(position)
     else:
         order_by = "e.decided_on DESC, e.position DESC"
         if query.cursor:
-            decided_on, position = decode_cursor(query.cursor, query.order)
+            decided_on, position = decode_cursor(query.cursor, 2)
             where.append("(e.decided_on < ? OR (e.decided_on = ? AND e.position < ?))")
             params.extend([decided_on, decided_on, position])
     superseded = "e.superseded_by"

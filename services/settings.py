@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         description="Longest a query waits for read models to reach a requested position.",
     )
     postgres_pool_size: int = Field(default=5, ge=1, le=100, description="Connections per pool.")
+    quiet_after_days: int = Field(
+        default=21,
+        ge=1,
+        le=3650,
+        description="A project with nothing recorded for this many days shows as quiet.",
+    )
 
     @field_validator("database_url")
     @classmethod

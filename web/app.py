@@ -11,7 +11,7 @@ from services.container import Waymark
 from services.demo import load_demo
 from services.settings import Settings
 from web import problems
-from web.api import cohorts, councils, operations, programmes, projects
+from web.api import audit, cohorts, councils, operations, programmes, projects, search
 from web.schemas import ENTRY_TAGS
 
 DESCRIPTION = """
@@ -46,6 +46,6 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
         lifespan=lifespan,
     )
     problems.install(app, ENTRY_TAGS)
-    for module in (programmes, cohorts, councils, projects, operations):
+    for module in (programmes, cohorts, councils, projects, audit, search, operations):
         app.include_router(module.router)
     return app
