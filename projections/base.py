@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import inspect
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import singledispatchmethod
 from typing import Any, ClassVar
 from uuid import UUID
 
 from projections.database import Transaction
+from projections.summaries import summarise_entry
 
 Positioned = tuple[int, Any]  # (log position, domain event)
 
@@ -42,9 +45,33 @@ class ReadModel:
         """Apply a batch of events; the caller commits them with the new position."""
         batch = self.start_batch(tx)
         self.prefetch(events, batch)
+        handler = self.handler
         for position, event in events:
-            self.handle(event, position, batch)
+            handler(type(event))(self, event, position, batch)
         batch.write()
+
+    def handler(self, event_class: type) -> Callable[..., None]:
+        """The ``handle`` function registered for an event class, looked up once per class.
+
+        (``singledispatchmethod`` builds a new wrapper on every call: too slow for
+        hundreds of thousands of events.)
+        """
+        found = self._handlers.get(event_class)
+        if found is None:
+            dispatcher = inspect.getattr_static(self, "handle")
+            if isinstance(dispatcher, singledispatchmethod):
+                found = dispatcher.dispatcher.dispatch(event_class)
+            else:
+                found = type(self).handle
+            self._handlers[event_class] = found
+        return found
+
+    @property
+    def _handlers(self) -> dict[type, Callable[..., None]]:
+        handlers: dict[type, Callable[..., None]] | None = self.__dict__.get("_handler_cache")
+        if handlers is None:
+            handlers = self.__dict__["_handler_cache"] = {}
+        return handlers
 
     def start_batch(self, tx: Transaction) -> Batch:
         return Batch(tx)
@@ -163,6 +190,56 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
     if not isinstance(key, list) or len(key) != length or not isinstance(key[-1], int):
         raise BadCursor("cursor does not belong to this ordering")
     return key
+
+
+class Digest:
+    """What read models show of one entry event, worked out once per transaction."""
+
+    __slots__ = (
+        "position",
+        "event",
+        "project_id",
+        "entry_id",
+        "kind",
+        "decided_on",
+        "recorded_at",
+        "values",
+        "_json",
+        "_summary",
+    )
+
+    def __init__(self, position: int, event: Any) -> None:
+        self.position = position
+        self.event = event
+        self.project_id = str(event.originator_id)
+        self.entry_id = str(event.entry_id)
+        self.kind: str = event.KIND
+        self.decided_on: str = event.decided_on.isoformat()
+        self.recorded_at = instant(event.timestamp)
+        self.values: dict[str, Any] = event.values()
+        self._json: str | None = None
+        self._summary: str | None = None
+
+    @property
+    def json(self) -> str:
+        if self._json is None:
+            self._json = to_json(self.values)
+        return self._json
+
+    @property
+    def summary(self) -> str:
+        if self._summary is None:
+            self._summary = summarise_entry(self.kind, self.values)
+        return self._summary
+
+
+def digest(tx: Transaction, position: int, event: Any) -> Digest:
+    """The entry event's digest, shared by every read model in the transaction."""
+    key = ("digest", position)
+    found: Digest | None = tx.shared.get(key)
+    if found is None or found.event is not event:
+        found = tx.shared[key] = Digest(position, event)
+    return found
 
 
 def instant(value: datetime) -> str:

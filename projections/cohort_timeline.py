@@ -8,10 +8,9 @@ from functools import singledispatchmethod
 from typing import Any
 
 from domain.project import Project
-from projections.base import Batch, Table, decode_cursor, encode_cursor, instant, to_json
+from projections.base import Batch, Table, decode_cursor, digest, encode_cursor
 from projections.database import Database, Transaction
 from projections.reference import EntryReadModel, ProjectsAndCouncils
-from projections.summaries import summarise_entry
 
 ORDERS = ("recorded_at", "decided_on")
 
@@ -78,28 +77,26 @@ class CohortTimeline(EntryReadModel):
     @handle.register
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
         project = self.reference.project(event, batch)
-        values = event.values()
+        entry = digest(batch.tx, position, event)
         corrects = None
         entries = batch["tl_entries"]
         if isinstance(event, Project.EntryCorrected):
             corrects = str(event.corrects)
-            entries.change(
-                corrects, superseded_by=str(event.entry_id), superseded_at=instant(event.timestamp)
-            )
+            entries.change(corrects, superseded_by=entry.entry_id, superseded_at=entry.recorded_at)
         entries.add(
             {
                 "position": position,
-                "entry_id": str(event.entry_id),
+                "entry_id": entry.entry_id,
                 "cohort_id": project["cohort_id"],
-                "project_id": project["project_id"],
+                "project_id": entry.project_id,
                 "council_code": project["council_code"],
-                "kind": event.KIND,
-                "decided_on": event.decided_on.isoformat(),
-                "recorded_at": instant(event.timestamp),
+                "kind": entry.kind,
+                "decided_on": entry.decided_on,
+                "recorded_at": entry.recorded_at,
                 "actor": event.actor,
                 "phase": project["phase"],
-                "summary": summarise_entry(event.KIND, values),
-                "entry_values": to_json(values),
+                "summary": entry.summary,
+                "entry_values": entry.json,
                 "corrects": corrects,
                 "superseded_by": None,
                 "superseded_at": None,

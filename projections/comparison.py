@@ -23,7 +23,16 @@ from domain.council import Council
 from domain.programme import Programme
 from domain.project import Project
 from domain.segments import default_mapping, segment_for
-from projections.base import Batch, Positioned, ReadModel, Table, instant, to_json
+from projections.base import (
+    Batch,
+    Digest,
+    Positioned,
+    ReadModel,
+    Table,
+    digest,
+    instant,
+    to_json,
+)
 from projections.database import Database, Transaction
 
 #: Population bands (residents): upper bounds, exclusive.
@@ -79,14 +88,15 @@ def new_state() -> dict[str, Any]:
     }
 
 
-def entry_fact(event: Project.EntryRecorded, position: int) -> dict[str, Any]:
+def entry_fact(entry: Digest) -> dict[str, Any]:
     """What the comparison needs of one entry, small enough to keep for every entry."""
+    event = entry.event
     fact: dict[str, Any] = {
-        "kind": event.KIND,
-        "entry": str(event.entry_id),
-        "position": position,
-        "decided_on": event.decided_on.isoformat(),
-        "recorded_at": instant(event.timestamp),
+        "kind": entry.kind,
+        "entry": entry.entry_id,
+        "position": entry.position,
+        "decided_on": entry.decided_on,
+        "recorded_at": entry.recorded_at,
     }
     if isinstance(event, Project.CapacityDecided):
         fact["choice"] = event.choice
@@ -318,8 +328,9 @@ class Comparison(ReadModel):
     @handle.register
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
         assert isinstance(batch, StatefulBatch)
-        project_id = str(event.originator_id)
-        fact = entry_fact(event, position)
+        entry = digest(batch.tx, position, event)
+        project_id = entry.project_id
+        fact = entry_fact(entry)
         apply_fact(batch.state_of(project_id), fact)
         batch["cmp_facts"].add(
             {

@@ -58,6 +58,9 @@ class Transaction:
     def __init__(self, cursor: Any, dialect: str) -> None:
         self.cursor = cursor
         self.dialect = dialect
+        #: Values worth working out once per transaction and sharing between read
+        #: models (an event's JSON, say); they go with the transaction.
+        self.shared: dict[Any, Any] = {}
 
     def sql(self, text: str) -> str:
         return _to_psycopg(text) if self.dialect == "postgres" else text

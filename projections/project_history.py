@@ -8,7 +8,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from domain.project import Project
-from projections.base import Batch, Positioned, Table, instant, to_json
+from projections.base import Batch, Positioned, Table, digest, to_json
 from projections.database import Database, Transaction
 from projections.reference import EntryReadModel, ProjectsAndCouncils
 
@@ -72,8 +72,8 @@ class ProjectHistory(EntryReadModel):
     @handle.register
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
         project = self.reference.project(event, batch)
+        entry = digest(batch.tx, position, event)
         entries = batch["hist_entries"]
-        values = event.values()
         corrects = effective = statement_version = None
         if isinstance(event, Project.EntryCorrected):
             corrects = str(event.corrects)
@@ -81,21 +81,19 @@ class ProjectHistory(EntryReadModel):
             assert target is not None, f"correction of an unknown entry {corrects}"
             base = json.loads(target["effective"] or target["entry_values"])
             effective = to_json({**base, **event.replacement})
-            entries.change(
-                corrects, superseded_by=str(event.entry_id), superseded_at=instant(event.timestamp)
-            )
+            entries.change(corrects, superseded_by=entry.entry_id, superseded_at=entry.recorded_at)
         elif isinstance(event, Project.ProblemStatementIterated):
             statement_version = project["statements"]
         entries.add(
             {
                 "position": position,
-                "entry_id": str(event.entry_id),
-                "project_id": project["project_id"],
-                "kind": event.KIND,
-                "decided_on": event.decided_on.isoformat(),
-                "recorded_at": instant(event.timestamp),
+                "entry_id": entry.entry_id,
+                "project_id": entry.project_id,
+                "kind": entry.kind,
+                "decided_on": entry.decided_on,
+                "recorded_at": entry.recorded_at,
                 "actor": event.actor,
-                "entry_values": to_json(values),
+                "entry_values": entry.json,
                 "effective": effective,
                 "statement_version": statement_version,
                 "corrects": corrects,

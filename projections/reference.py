@@ -100,7 +100,8 @@ class EntryReadModel(ReadModel):
         batch = self.start_batch(tx)
         self.reference.prefetch(events, batch)
         self.prefetch(events, batch)
+        handler, follow = self.handler, self.reference.follow
         for position, event in events:
-            self.reference.follow(event, batch)
-            self.handle(event, position, batch)
+            follow(event, batch)
+            handler(type(event))(self, event, position, batch)
         batch.write()

@@ -22,10 +22,9 @@ from functools import singledispatchmethod
 from typing import Any
 
 from domain.project import Project
-from projections.base import Batch, Table, decode_cursor, encode_cursor, instant
+from projections.base import Batch, Table, decode_cursor, digest, encode_cursor
 from projections.database import Database, Transaction
 from projections.reference import EntryReadModel, ProjectsAndCouncils
-from projections.summaries import summarise_entry
 
 #: Longer runs of letters are cut, so a term always fits a PostgreSQL lexeme.
 MAX_TERM = 60
@@ -50,8 +49,12 @@ COLUMNS = (
 
 def terms(text: str) -> list[str]:
     """The search terms of a text, in order, without repeats."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    bare = unicodedata.normalize("NFC", "".join(c for c in folded if not unicodedata.combining(c)))
+    if text.isascii():
+        bare = text.lower()
+    else:
+        folded = unicodedata.normalize("NFKD", text.casefold())
+        kept = "".join(c for c in folded if not unicodedata.combining(c))
+        bare = unicodedata.normalize("NFC", kept)
     return list(dict.fromkeys(word[:MAX_TERM] for word in _WORD.findall(bare)))
 
 
@@ -121,23 +124,23 @@ class Search(EntryReadModel):
     @handle.register
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
         project = self.reference.project(event, batch)
-        values = event.values()
+        entry = digest(batch.tx, position, event)
         entries = batch["search_entries"]
         if isinstance(event, Project.EntryCorrected):
-            entries.change(str(event.corrects), superseded_by=str(event.entry_id))
+            entries.change(str(event.corrects), superseded_by=entry.entry_id)
         entries.add(
             {
                 "position": position,
-                "entry_id": str(event.entry_id),
-                "project_id": project["project_id"],
+                "entry_id": entry.entry_id,
+                "project_id": entry.project_id,
                 "cohort_id": project["cohort_id"],
                 "council_code": project["council_code"],
-                "kind": event.KIND,
-                "decided_on": event.decided_on.isoformat(),
-                "recorded_at": instant(event.timestamp),
-                "summary": summarise_entry(event.KIND, values),
+                "kind": entry.kind,
+                "decided_on": entry.decided_on,
+                "recorded_at": entry.recorded_at,
+                "summary": entry.summary,
                 "superseded_by": None,
-                "terms": " ".join(terms(" ".join(_texts(values)))),
+                "terms": " ".join(terms(" ".join(_texts(entry.values)))),
             }
         )
 
