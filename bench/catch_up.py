@@ -67,12 +67,51 @@ KINDS = [
     ("support_requested", 4),
     ("entry_corrected", 4),
 ]
-WORDS = (
-    "residents cannot find out when their bin collection happens so they phone the contact "
-    "centre tenants repairs booking online care assessment waiting times data sharing "
-    "broadband rural library digital inclusion platform supplier contract procurement "
-    "prototype research users council members scrutiny budget pressure demand"
-).split()
+WORDS = [
+    "residents",
+    "cannot",
+    "find",
+    "out",
+    "when",
+    "their",
+    "bin",
+    "collection",
+    "happens",
+    "so",
+    "they",
+    "phone",
+    "the",
+    "contact",
+    "centre",
+    "tenants",
+    "repairs",
+    "booking",
+    "online",
+    "care",
+    "assessment",
+    "waiting",
+    "times",
+    "data",
+    "sharing",
+    "broadband",
+    "rural",
+    "library",
+    "digital",
+    "inclusion",
+    "platform",
+    "supplier",
+    "contract",
+    "procurement",
+    "prototype",
+    "research",
+    "users",
+    "council",
+    "members",
+    "scrutiny",
+    "budget",
+    "pressure",
+    "demand",
+]
 
 
 class Clock:
@@ -135,7 +174,9 @@ def entry_values(rng: random.Random, kind: str, project: Project) -> dict[str, A
         return {"wish": sentence(rng, 8), "from_whom": "localgov_digital"}
     if kind == "entry_corrected":
         decisions = [
-            e for e in project.entries.values() if e.kind == "capacity_decided" and not e.superseded_by
+            e
+            for e in project.entries.values()
+            if e.kind == "capacity_decided" and not e.superseded_by
         ]
         if not decisions:
             return None
@@ -349,9 +390,7 @@ def record_results(size: int, ours: float, stock: float, batch_size: int, where:
     results = json.loads(results_file.read_text()) if results_file.exists() else []
     for entry in entries:
         target = TARGET if entry["name"] == "catch_up_ours_postgres" else None
-        results.append(
-            {**entry, "target": target, "size": size, "date": today, "machine": where}
-        )
+        results.append({**entry, "target": target, "size": size, "date": today, "machine": where})
     results_file.write_text(json.dumps(results, indent=2) + "\n")
     performance = ROOT / "docs" / "PERFORMANCE.md"
     with performance.open("a") as out:
