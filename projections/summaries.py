@@ -51,6 +51,8 @@ def summarise_entry(kind: str, values: dict[str, Any]) -> str:
 
 #: Fields every event carries, left out of the generic one-line summary.
 _COMMON = {"originator_id", "originator_version", "timestamp", "actor", "entry_id", "decided_on"}
+#: Never shown in a summary, whatever event carries them.
+_SECRET = ("password", "secret", "token", "hash", "salt", "key")
 
 
 def summarise_event(event: Any) -> str:
@@ -59,7 +61,11 @@ def summarise_event(event: Any) -> str:
     if kind and hasattr(event, "values"):
         return summarise_entry(kind, event.values())
     fields = {
-        k: v for k, v in vars(event).items() if k not in _COMMON and not k.startswith("originator")
+        k: v
+        for k, v in vars(event).items()
+        if k not in _COMMON
+        and not k.startswith("originator")
+        and not any(word in k.lower() for word in _SECRET)
     }
     for name in ("title", "name"):
         if name in fields:

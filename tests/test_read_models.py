@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from projections.summaries import summarise_event
 from tests.helpers import MANAGER, assert_problem, council, created, entry, programme, project
 
 TODAY = date.today()
@@ -453,3 +455,15 @@ def test_the_audit_log_has_one_row_per_event_and_pages_through_filters(
     assert all(r["recorded_at"] >= middle for r in later)
     assert all(r["recorded_at"] <= middle for r in earlier)
     assert_problem(client.get("/api/audit", params={"cursor": "x"}), 422, field="cursor")
+
+
+def test_an_audit_summary_never_shows_a_field_that_looks_secret() -> None:
+    event = SimpleNamespace(
+        originator_id="x",
+        actor="admin",
+        role="reviewer",
+        password_hash="$argon2$abc",
+        token_secret="wm_1-abc",
+        api_key="k",
+    )
+    assert summarise_event(event) == "role: reviewer"
