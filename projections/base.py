@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import inspect
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import singledispatchmethod
 from typing import Any, ClassVar
 from uuid import UUID
 
 from projections.database import Transaction
+from projections.summaries import summarise_entry
 
 Positioned = tuple[int, Any]  # (log position, domain event)
 
@@ -19,6 +23,11 @@ class ReadModel:
 
     ``version`` changes whenever the tables or the handlers change; a stored
     read model of another version is dropped and rebuilt on start.
+
+    Events come in batches. For each batch a read model makes a ``Batch``:
+    the rows it reads once (``prefetch``), then changes in memory and writes
+    once at the end. A batch lives only as long as its transaction, so nothing
+    held in memory can outlive a rollback.
     """
 
     name: ClassVar[str]
@@ -34,14 +43,203 @@ class ReadModel:
 
     def process(self, events: Sequence[Positioned], tx: Transaction) -> None:
         """Apply a batch of events; the caller commits them with the new position."""
+        batch = self.start_batch(tx)
+        self.prefetch(events, batch)
+        handler = self.handler
         for position, event in events:
-            self.handle(event, position, tx)
+            handler(type(event))(self, event, position, batch)
+        batch.write()
 
-    def handle(self, event: Any, position: int, tx: Transaction) -> None:
+    def handler(self, event_class: type) -> Callable[..., None]:
+        """The ``handle`` function registered for an event class, looked up once per class.
+
+        (``singledispatchmethod`` builds a new wrapper on every call: too slow for
+        hundreds of thousands of events.)
+        """
+        found = self._handlers.get(event_class)
+        if found is None:
+            dispatcher = inspect.getattr_static(self, "handle")
+            if isinstance(dispatcher, singledispatchmethod):
+                found = dispatcher.dispatcher.dispatch(event_class)
+            else:
+                found = type(self).handle
+            self._handlers[event_class] = found
+        return found
+
+    @property
+    def _handlers(self) -> dict[type, Callable[..., None]]:
+        handlers: dict[type, Callable[..., None]] | None = self.__dict__.get("_handler_cache")
+        if handlers is None:
+            handlers = self.__dict__["_handler_cache"] = {}
+        return handlers
+
+    def start_batch(self, tx: Transaction) -> Batch:
+        return Batch(tx)
+
+    def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
+        """Load, in a few queries, the stored rows this batch's events will change."""
+
+    def handle(self, event: Any, position: int, batch: Batch) -> None:
         """Each read model dispatches on the event's class (``singledispatchmethod``).
 
         Events a read model has no use for change nothing; its position still moves.
         """
+
+
+class Table:
+    """One table's rows for one batch: those loaded, those added, those changed.
+
+    Rows are dicts keyed by the table's key column. ``write`` appends the new
+    rows in the order they came (COPY on PostgreSQL) and updates the changed
+    ones; changes to rows that were never loaded are written blind, by key.
+    """
+
+    def __init__(self, name: str, key: str, columns: Sequence[str]) -> None:
+        self.name = name
+        self.key = key
+        self.columns = tuple(columns)
+        self.rows: dict[Any, dict[str, Any]] = {}
+        self.added: dict[Any, None] = {}
+        self.changed: dict[Any, None] = {}
+        self.blind: list[tuple[Any, dict[str, Any]]] = []
+
+    def load(self, tx: Transaction, keys: Iterable[Any]) -> None:
+        missing = [k for k in keys if k not in self.rows]
+        if missing:
+            sql = f"SELECT {', '.join(self.columns)} FROM {self.name} WHERE {self.key} IN"
+            for row in tx.all_in(sql, missing):
+                self.rows[row[self.key]] = row
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        return self.rows.get(key)
+
+    def add(self, row: dict[str, Any]) -> dict[str, Any]:
+        key = row[self.key]
+        assert key not in self.rows, f"{self.name}: {key} is already there"
+        self.rows[key] = row
+        self.added[key] = None
+        return row
+
+    def change(self, key: Any, **values: Any) -> None:
+        """Change a row: in memory if it is here, else by key when the batch is written."""
+        row = self.rows.get(key)
+        if row is None:
+            self.blind.append((key, values))
+            return
+        row.update(values)
+        if key not in self.added:
+            self.changed[key] = None
+
+    def touched(self, key: Any) -> None:
+        """The row (changed in place) must be written."""
+        if key not in self.added:
+            self.changed[key] = None
+
+    def write(self, tx: Transaction) -> None:
+        tx.insert_many(
+            self.name,
+            self.columns,
+            [tuple(self.rows[k].get(c) for c in self.columns) for k in self.added],
+        )
+        others = [c for c in self.columns if c != self.key]
+        tx.executemany(
+            f"UPDATE {self.name} SET {', '.join(f'{c} = ?' for c in others)} WHERE {self.key} = ?",
+            [(*(self.rows[k][c] for c in others), k) for k in self.changed],
+        )
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for key, values in self.blind:
+            by_columns.setdefault(tuple(values), []).append((*values.values(), key))
+        for columns, params in by_columns.items():
+            tx.executemany(
+                f"UPDATE {self.name} SET {', '.join(f'{c} = ?' for c in columns)}"
+                f" WHERE {self.key} = ?",
+                params,
+            )
+
+
+class Batch:
+    """A read model's working set for one batch of events, written in one go."""
+
+    def __init__(self, tx: Transaction, *tables: Table) -> None:
+        self.tx = tx
+        self.tables = {table.name: table for table in tables}
+
+    def __getitem__(self, name: str) -> Table:
+        return self.tables[name]
+
+    def write(self) -> None:
+        for table in self.tables.values():
+            table.write(self.tx)
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(key: list[Any]) -> str:
+    """An opaque page cursor: the sort key of the last row given out."""
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except ValueError:
+        raise BadCursor("cursor is not one this server gave out") from None
+    if not isinstance(key, list) or len(key) != length or not isinstance(key[-1], int):
+        raise BadCursor("cursor does not belong to this ordering")
+    return key
+
+
+class Digest:
+    """What read models show of one entry event, worked out once per transaction."""
+
+    __slots__ = (
+        "position",
+        "event",
+        "project_id",
+        "entry_id",
+        "kind",
+        "decided_on",
+        "recorded_at",
+        "values",
+        "_json",
+        "_summary",
+    )
+
+    def __init__(self, position: int, event: Any) -> None:
+        self.position = position
+        self.event = event
+        self.project_id = str(event.originator_id)
+        self.entry_id = str(event.entry_id)
+        self.kind: str = event.KIND
+        self.decided_on: str = event.decided_on.isoformat()
+        self.recorded_at = instant(event.timestamp)
+        self.values: dict[str, Any] = event.values()
+        self._json: str | None = None
+        self._summary: str | None = None
+
+    @property
+    def json(self) -> str:
+        if self._json is None:
+            self._json = to_json(self.values)
+        return self._json
+
+    @property
+    def summary(self) -> str:
+        if self._summary is None:
+            self._summary = summarise_entry(self.kind, self.values)
+        return self._summary
+
+
+def digest(tx: Transaction, position: int, event: Any) -> Digest:
+    """The entry event's digest, shared by every read model in the transaction."""
+    key = ("digest", position)
+    found: Digest | None = tx.shared.get(key)
+    if found is None or found.event is not event:
+        found = tx.shared[key] = Digest(position, event)
+    return found
 
 
 def instant(value: datetime) -> str:

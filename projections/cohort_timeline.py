@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from functools import singledispatchmethod
 from typing import Any
 
-from domain.council import Council
 from domain.project import Project
-from projections.base import ReadModel, instant, to_json
+from projections.base import Batch, Table, decode_cursor, digest, encode_cursor
 from projections.database import Database, Transaction
-from projections.summaries import summarise_entry
+from projections.reference import EntryReadModel, ProjectsAndCouncils
 
 ORDERS = ("recorded_at", "decided_on")
 
 
-class CohortTimeline(ReadModel):
+ENTRY_COLUMNS = (
+    "position",
+    "entry_id",
+    "cohort_id",
+    "project_id",
+    "council_code",
+    "kind",
+    "decided_on",
+    "recorded_at",
+    "actor",
+    "phase",
+    "summary",
+    "entry_values",
+    "corrects",
+    "superseded_by",
+    "superseded_at",
+)
+
+
+class CohortTimeline(EntryReadModel):
     name = "cohort_timeline"
-    version = 1
-    tables = ("tl_entries", "tl_projects", "tl_councils")
+    version = 2
+    reference = ProjectsAndCouncils("tl")
+    tables = ("tl_entries", *reference.tables)
 
     def create_tables(self, tx: Transaction) -> None:
-        tx.execute("CREATE TABLE tl_councils (code TEXT PRIMARY KEY, name TEXT NOT NULL)")
-        tx.execute(
-            "CREATE TABLE tl_projects (project_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL,"
-            " council_code TEXT NOT NULL, title TEXT NOT NULL, phase TEXT)"
-        )
+        self.create_reference_tables(tx)
         tx.execute(
             "CREATE TABLE tl_entries ("
             " position BIGINT PRIMARY KEY,"
@@ -51,62 +65,42 @@ class CohortTimeline(ReadModel):
             "CREATE INDEX tl_entries_decided ON tl_entries (cohort_id, decided_on, position)"
         )
 
+    def start_batch(self, tx: Transaction) -> Batch:
+        return Batch(
+            tx, *self.reference.batch_tables(), Table("tl_entries", "entry_id", ENTRY_COLUMNS)
+        )
+
     @singledispatchmethod
-    def handle(self, event: object, position: int, tx: Transaction) -> None:
+    def handle(self, event: object, position: int, batch: Batch) -> None:
         pass
 
     @handle.register
-    def _council_registered(
-        self, event: Council.Registered, position: int, tx: Transaction
-    ) -> None:
-        tx.execute("INSERT INTO tl_councils VALUES (?, ?)", (event.code, event.name))
-
-    @handle.register
-    def _project_started(self, event: Project.Started, position: int, tx: Transaction) -> None:
-        tx.execute(
-            "INSERT INTO tl_projects VALUES (?, ?, ?, ?, NULL)",
-            (str(event.originator_id), str(event.cohort_id), event.council_code, event.title),
-        )
-
-    @handle.register
-    def _entry_recorded(self, event: Project.EntryRecorded, position: int, tx: Transaction) -> None:
-        project_id = str(event.originator_id)
-        project = tx.one(
-            "SELECT cohort_id, council_code, phase FROM tl_projects WHERE project_id = ?",
-            (project_id,),
-        )
-        assert project is not None, f"entry {event.entry_id} of an unknown project"
-        values = event.values()
-        phase = project["phase"]
-        if isinstance(event, Project.PhaseChanged):
-            phase = event.phase
-            tx.execute("UPDATE tl_projects SET phase = ? WHERE project_id = ?", (phase, project_id))
+    def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
+        project = self.reference.project(event, batch)
+        entry = digest(batch.tx, position, event)
         corrects = None
+        entries = batch["tl_entries"]
         if isinstance(event, Project.EntryCorrected):
             corrects = str(event.corrects)
-            tx.execute(
-                "UPDATE tl_entries SET superseded_by = ?, superseded_at = ? WHERE entry_id = ?",
-                (str(event.entry_id), instant(event.timestamp), corrects),
-            )
-        tx.execute(
-            "INSERT INTO tl_entries (position, entry_id, cohort_id, project_id, council_code,"
-            " kind, decided_on, recorded_at, actor, phase, summary, entry_values, corrects)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                position,
-                str(event.entry_id),
-                project["cohort_id"],
-                project_id,
-                project["council_code"],
-                event.KIND,
-                event.decided_on.isoformat(),
-                instant(event.timestamp),
-                event.actor,
-                phase,
-                summarise_entry(event.KIND, values),
-                to_json(values),
-                corrects,
-            ),
+            entries.change(corrects, superseded_by=entry.entry_id, superseded_at=entry.recorded_at)
+        entries.add(
+            {
+                "position": position,
+                "entry_id": entry.entry_id,
+                "cohort_id": project["cohort_id"],
+                "project_id": entry.project_id,
+                "council_code": project["council_code"],
+                "kind": entry.kind,
+                "decided_on": entry.decided_on,
+                "recorded_at": entry.recorded_at,
+                "actor": event.actor,
+                "phase": project["phase"],
+                "summary": entry.summary,
+                "entry_values": entry.json,
+                "corrects": corrects,
+                "superseded_by": None,
+                "superseded_at": None,
+            }
         )
 
 
@@ -122,26 +116,6 @@ class TimelineQuery:
     order: str = "recorded_at"
     cursor: str | None = None
     limit: int = 50
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(key: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, order: str) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except ValueError:
-        raise BadCursor("cursor is not one this server gave out") from None
-    expected = 1 if order == "recorded_at" else 2
-    if not isinstance(key, list) or len(key) != expected or not isinstance(key[-1], int):
-        raise BadCursor("cursor does not belong to this ordering")
-    return key
 
 
 def timeline(db: Database, query: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]:
@@ -167,13 +141,13 @@ def timeline(db: Database, query: TimelineQuery) -> tuple[list[dict[str, Any]], 
     if query.order == "recorded_at":
         order_by = "e.position DESC"
         if query.cursor:
-            (position,) = decode_cursor(query.cursor, query.order)
+            (position,) = decode_cursor(query.cursor, 1)
             where.append("e.position < ?")
             params.append(position)
     else:
         order_by = "e.decided_on DESC, e.position DESC"
         if query.cursor:
-            decided_on, position = decode_cursor(query.cursor, query.order)
+            decided_on, position = decode_cursor(query.cursor, 2)
             where.append("(e.decided_on < ? OR (e.decided_on = ? AND e.position < ?))")
             params.extend([decided_on, decided_on, position])
     superseded = "e.superseded_by"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +58,9 @@ class Transaction:
     def __init__(self, cursor: Any, dialect: str) -> None:
         self.cursor = cursor
         self.dialect = dialect
+        #: Values worth working out once per transaction and sharing between read
+        #: models (an event's JSON, say); they go with the transaction.
+        self.shared: dict[Any, Any] = {}
 
     def sql(self, text: str) -> str:
         return _to_psycopg(text) if self.dialect == "postgres" else text
@@ -68,6 +71,32 @@ class Transaction:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self.cursor.executemany(self.sql(sql), rows)
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Append rows in one go: COPY on PostgreSQL, one prepared INSERT on SQLite."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.dialect == "postgres":
+            with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(columns))
+            self.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    def all_in(
+        self, sql: str, keys: Iterable[Any], params: Sequence[Any] = (), *, chunk: int = 500
+    ) -> list[dict[str, Any]]:
+        """Rows for many keys: ``sql`` ends with ``IN`` and gets the key list, chunk by chunk."""
+        keys = list(dict.fromkeys(keys))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), chunk):
+            part = keys[start : start + chunk]
+            found.extend(self.all(f"{sql} ({', '.join('?' * len(part))})", [*params, *part]))
+        return found
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.cursor.execute(self.sql(sql), params)

@@ -9,17 +9,19 @@ from domain.cohort import Cohort
 from domain.council import Council
 from domain.programme import Programme
 from domain.project import Project
-from projections.base import ReadModel, instant
+from projections.base import Batch, ReadModel, instant
 from projections.database import Database, Transaction
+
+COUNCIL_COLUMNS = ("name", "council_type", "region", "population", "political_control")
 
 
 class Directory(ReadModel):
     name = "directory"
-    version = 1
+    version = 2
     tables = ("dir_programmes", "dir_cohorts", "dir_councils", "dir_projects")
 
     @singledispatchmethod
-    def handle(self, event: object, position: int, tx: Transaction) -> None:
+    def handle(self, event: object, position: int, batch: Batch) -> None:
         pass
 
     def create_tables(self, tx: Transaction) -> None:
@@ -36,7 +38,7 @@ class Directory(ReadModel):
         tx.execute(
             "CREATE TABLE dir_councils (code TEXT PRIMARY KEY, name TEXT NOT NULL,"
             " council_type TEXT NOT NULL, region TEXT NOT NULL, population BIGINT,"
-            " gss_code TEXT NOT NULL, political_control TEXT NOT NULL)"
+            " gss_code TEXT NOT NULL, political_control TEXT NOT NULL, council_id TEXT NOT NULL)"
         )
         tx.execute(
             "CREATE TABLE dir_projects (project_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL,"
@@ -46,10 +48,8 @@ class Directory(ReadModel):
         tx.execute("CREATE INDEX dir_projects_cohort ON dir_projects (cohort_id, council_code)")
 
     @handle.register
-    def _programme_launched(
-        self, event: Programme.Launched, position: int, tx: Transaction
-    ) -> None:
-        tx.execute(
+    def _programme_launched(self, event: Programme.Launched, position: int, batch: Batch) -> None:
+        batch.tx.execute(
             "INSERT INTO dir_programmes VALUES (?, ?, ?, ?, ?)",
             (
                 str(event.originator_id),
@@ -61,15 +61,15 @@ class Directory(ReadModel):
         )
 
     @handle.register
-    def _programme_renamed(self, event: Programme.Renamed, position: int, tx: Transaction) -> None:
-        tx.execute(
+    def _programme_renamed(self, event: Programme.Renamed, position: int, batch: Batch) -> None:
+        batch.tx.execute(
             "UPDATE dir_programmes SET name = ? WHERE programme_id = ?",
             (event.name, str(event.originator_id)),
         )
 
     @handle.register
-    def _cohort_formed(self, event: Cohort.Formed, position: int, tx: Transaction) -> None:
-        tx.execute(
+    def _cohort_formed(self, event: Cohort.Formed, position: int, batch: Batch) -> None:
+        batch.tx.execute(
             "INSERT INTO dir_cohorts VALUES (?, ?, ?, ?, ?, 0)",
             (
                 str(event.originator_id),
@@ -81,17 +81,15 @@ class Directory(ReadModel):
         )
 
     @handle.register
-    def _cohort_closed(self, event: Cohort.Closed, position: int, tx: Transaction) -> None:
-        tx.execute(
+    def _cohort_closed(self, event: Cohort.Closed, position: int, batch: Batch) -> None:
+        batch.tx.execute(
             "UPDATE dir_cohorts SET closed = 1 WHERE cohort_id = ?", (str(event.originator_id),)
         )
 
     @handle.register
-    def _council_registered(
-        self, event: Council.Registered, position: int, tx: Transaction
-    ) -> None:
-        tx.execute(
-            "INSERT INTO dir_councils VALUES (?, ?, ?, ?, ?, ?, ?)",
+    def _council_registered(self, event: Council.Registered, position: int, batch: Batch) -> None:
+        batch.tx.execute(
+            "INSERT INTO dir_councils VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 event.code,
                 event.name,
@@ -100,19 +98,39 @@ class Directory(ReadModel):
                 event.population,
                 event.gss_code,
                 event.political_control,
+                str(event.originator_id),
             ),
         )
 
     @handle.register
-    def _project_started(self, event: Project.Started, position: int, tx: Transaction) -> None:
-        tx.execute(
+    def _council_profile_updated(
+        self, event: Council.ProfileUpdated, position: int, batch: Batch
+    ) -> None:
+        changes = {k: v for k, v in event.changes.items() if k in COUNCIL_COLUMNS}
+        if changes:
+            batch.tx.execute(
+                f"UPDATE dir_councils SET {', '.join(f'{k} = ?' for k in changes)}"
+                " WHERE council_id = ?",
+                (*changes.values(), str(event.originator_id)),
+            )
+
+    @handle.register
+    def _gss_code_changed(self, event: Council.GssCodeChanged, position: int, batch: Batch) -> None:
+        batch.tx.execute(
+            "UPDATE dir_councils SET gss_code = ? WHERE council_id = ?",
+            (event.gss_code, str(event.originator_id)),
+        )
+
+    @handle.register
+    def _project_started(self, event: Project.Started, position: int, batch: Batch) -> None:
+        batch.tx.execute(
             "INSERT INTO dir_projects VALUES (?, ?, ?, ?, 0)",
             (str(event.originator_id), str(event.cohort_id), event.council_code, event.title),
         )
 
     @handle.register
-    def _project_withdrawn(self, event: Project.Withdrawn, position: int, tx: Transaction) -> None:
-        tx.execute(
+    def _project_withdrawn(self, event: Project.Withdrawn, position: int, batch: Batch) -> None:
+        batch.tx.execute(
             "UPDATE dir_projects SET withdrawn = 1 WHERE project_id = ?",
             (str(event.originator_id),),
         )
@@ -140,3 +158,14 @@ def list_projects(db: Database, cohort_id: str) -> list[dict[str, Any]]:
         " WHERE p.cohort_id = ? ORDER BY c.name, p.council_code",
         (cohort_id,),
     )
+
+
+def cohorts_of_programmes_or_councils(
+    db: Database, programme_ids: set[str], council_codes: set[str]
+) -> frozenset[str]:
+    """Cohorts of the given programmes, and cohorts in which the given councils are enrolled."""
+    cohorts = db.all("SELECT cohort_id, programme_id FROM dir_cohorts")
+    projects = db.all("SELECT cohort_id, council_code FROM dir_projects")
+    found = {c["cohort_id"] for c in cohorts if c["programme_id"] in programme_ids}
+    found |= {p["cohort_id"] for p in projects if p["council_code"] in council_codes}
+    return frozenset(found)

@@ -47,3 +47,34 @@ def summarise_entry(kind: str, values: dict[str, Any]) -> str:
     if kind == "entry_corrected":
         return _short(f"Corrected ({_label(v.get('reason_kind'))}): {v.get('reason')}")
     return _short(kind)
+
+
+#: Fields every event carries, left out of the generic one-line summary.
+_COMMON = {"originator_id", "originator_version", "timestamp", "actor", "entry_id", "decided_on"}
+#: Never shown in a summary, whatever event carries them.
+_SECRET = ("password", "secret", "token", "hash", "salt", "key")
+
+
+def summarise_event(event: Any) -> str:
+    """One line for any event: entries by their kind, the rest by their own fields."""
+    kind = getattr(event, "KIND", "")
+    if kind and hasattr(event, "values"):
+        return summarise_entry(kind, event.values())
+    fields = {
+        k: v
+        for k, v in vars(event).items()
+        if k not in _COMMON
+        and not k.startswith("originator")
+        and not any(word in k.lower() for word in _SECRET)
+    }
+    for name in ("title", "name"):
+        if name in fields:
+            return _short(fields[name])
+    parts = []
+    for name, value in fields.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        parts.append(f"{_label(name)}: {value}")
+    return _short("; ".join(parts))

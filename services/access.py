@@ -3,6 +3,9 @@
 - Anyone signed in reads programmes and councils.
 - A cohort (its projects, timeline, comparison) is read by admins, reviewers,
   the programme's managers, and participants of councils enrolled in it.
+- A programme's comparison across its cohorts is read by admins, reviewers and
+  the programme's managers.
+- Search finds entries only in the cohorts the asker may read.
 - Admins launch programmes and manage users.
 - A programme's managers (and admins) manage it: cohorts, enrolment, segments.
 - Any programme manager (and admins) keeps council profiles and assessments.
@@ -37,6 +40,7 @@ class Forbidden(DomainError):
 class Permission(StrEnum):
     READ = "read"
     READ_COHORT = "read_cohort"
+    READ_PROGRAMME_RECORD = "read_programme_record"
     LAUNCH_PROGRAMME = "launch_programme"
     MANAGE_PROGRAMME = "manage_programme"
     MANAGE_COUNCILS = "manage_councils"
@@ -126,6 +130,8 @@ class Access:
                 or manages
                 or bool(principal.councils() & scope.cohort_councils)
             )
+        if permission == Permission.READ_PROGRAMME_RECORD:
+            return principal.has(Role.REVIEWER) or manages
         if permission == Permission.MANAGE_PROGRAMME:
             return manages
         if permission == Permission.MANAGE_COUNCILS:
@@ -137,6 +143,10 @@ class Access:
         if permission == Permission.AUDIT:
             return principal.has(Role.REVIEWER)
         return False  # LAUNCH_PROGRAMME and ADMINISTER: admins only
+
+
+def sees_everything(principal: Principal) -> bool:
+    return principal.has(Role.ADMIN) or principal.has(Role.REVIEWER)
 
 
 def cached(lookup: Callable[[UUID], T]) -> Callable[[UUID], T]:

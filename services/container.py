@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
 from domain.errors import DomainError, InvalidValue, NotFound
-from projections.cohort_timeline import BadCursor, CohortTimeline, TimelineQuery, timeline
+from domain.project import ENTRY_KINDS
+from domain.vocabulary import Phase
+from projections.audit_log import AuditLog, AuditQuery, audit_log
+from projections.base import BadCursor, ReadModel, instant
+from projections.cohort_timeline import CohortTimeline, TimelineQuery, timeline
+from projections.comparison import GROUPINGS, Comparison, ComparisonQuery, comparison, group
 from projections.database import Database, PostgresDatabase, SQLiteDatabase, postgres_conninfo
-from projections.directory import Directory, list_cohorts, list_councils, list_programmes
+from projections.directory import (
+    Directory,
+    cohorts_of_programmes_or_councils,
+    list_cohorts,
+    list_councils,
+    list_programmes,
+)
 from projections.directory import list_projects as directory_projects
 from projections.log import EventLog
+from projections.project_history import ProjectHistory, project_history
 from projections.projector import Projector
-from services.access import Access, Facts, Principal, cached
+from projections.search import Search, SearchQuery, search
+from services.access import Access, Facts, Principal, cached, sees_everything
 from services.chained_recorders import (
     ChainedPostgresApplicationRecorder,
     ChainedRecorder,
@@ -28,6 +44,12 @@ from services.records import DecisionRecords
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def read_models() -> list[ReadModel]:
+    """Every read model, in the order a batch is applied to them."""
+    return [Directory(), CohortTimeline(), ProjectHistory(), Comparison(), AuditLog(), Search()]
 
 
 def application_env(settings: Settings) -> dict[str, str]:
@@ -88,7 +110,7 @@ class Waymark:
         self.projector = Projector(
             self.database,
             EventLog(self.records.recorder, self.records.mapper),
-            [Directory(), CohortTimeline()],
+            read_models(),
             batch_size=self.settings.projection_batch_size,
         )
         self.projector.prepare()
@@ -183,7 +205,113 @@ class Waymark:
 
     def timeline(self, query: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]:
         self.records.get_cohort(UUID(query.cohort_id))
-        try:
+        if query.kind is not None and query.kind not in ENTRY_KINDS:
+            raise InvalidValue("kind", f"must be one of: {', '.join(ENTRY_KINDS)}")
+        if query.phase is not None and query.phase not in set(Phase):
+            raise InvalidValue("phase", f"must be one of: {', '.join(Phase)}")
+        with _cursor_checked():
             return timeline(self.database, query)
-        except BadCursor as error:
-            raise InvalidValue("cursor", str(error)) from None
+
+    def history(self, project_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
+        """Every entry of a project, from the read model (not a replay of the project)."""
+        found = project_history(self.database, str(project_id), _instant(as_of))
+        if found is None:
+            raise NotFound("project", project_id)
+        return found
+
+    def today(self) -> date:
+        return self.records.now().date()
+
+    def comparison_of_cohort(
+        self,
+        cohort_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        week: int | None = None,
+        today: date | None = None,
+        follow_successors: bool = False,
+    ) -> list[dict[str, Any]]:
+        """One row per project of the cohort, as it stands (or stood ``as_of``)."""
+        self.records.get_cohort(cohort_id)
+        return comparison(
+            self.database,
+            self._comparison_query(
+                as_of, week, today, follow_successors, cohort_ids=(str(cohort_id),)
+            ),
+        )
+
+    def comparison_of_programme(
+        self,
+        programme_id: UUID,
+        *,
+        group_by: str | None = None,
+        as_of: datetime | None = None,
+        week: int | None = None,
+        today: date | None = None,
+        follow_successors: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Every project of the programme's cohorts: rows, or groups of rows with totals."""
+        self.records.get_programme(programme_id)
+        if group_by is not None and group_by not in GROUPINGS:
+            raise InvalidValue("group_by", f"must be one of: {', '.join(GROUPINGS)}")
+        rows = comparison(
+            self.database,
+            self._comparison_query(
+                as_of, week, today, follow_successors, programme_id=str(programme_id)
+            ),
+        )
+        return group(rows, group_by) if group_by else rows
+
+    def _comparison_query(
+        self,
+        as_of: datetime | None,
+        week: int | None,
+        today: date | None,
+        follow_successors: bool,
+        **which: Any,
+    ) -> ComparisonQuery:
+        if week is not None and week < 1:
+            raise InvalidValue("week", "must be 1 or more")
+        if today is None:
+            today = as_of.date() if as_of is not None else self.today()
+        return ComparisonQuery(
+            today=today,
+            as_of=_instant(as_of),
+            week=week,
+            quiet_after_days=self.settings.quiet_after_days,
+            follow_successors=follow_successors,
+            **which,
+        )
+
+    def audit(self, query: AuditQuery) -> tuple[list[dict[str, Any]], str | None]:
+        with _cursor_checked():
+            return audit_log(self.database, query)
+
+    def search(
+        self, query: SearchQuery, principal: Principal
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Search, limited to the cohorts ``principal`` may read."""
+        if not sees_everything(principal):
+            query = replace(query, visible_cohorts=self.visible_cohorts(principal))
+        with _cursor_checked():
+            return search(self.database, query)
+
+    def visible_cohorts(self, principal: Principal) -> frozenset[str]:
+        """The cohorts a programme manager or participant may read."""
+        return cohorts_of_programmes_or_councils(
+            self.database,
+            {str(p) for p in principal.managed_programmes()},
+            principal.councils(),
+        )
+
+
+def _instant(moment: datetime | None) -> str | None:
+    return instant(moment) if moment is not None else None
+
+
+@contextmanager
+def _cursor_checked() -> Iterator[None]:
+    try:
+        yield
+    except BadCursor as error:
+        raise InvalidValue("cursor", str(error)) from None

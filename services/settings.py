@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="Log positions between signed ledger checkpoints.",
     )
+    quiet_after_days: int = Field(
+        default=21,
+        ge=1,
+        le=3650,
+        description="A project with nothing recorded for this many days shows as quiet.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -252,6 +252,20 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
         _allowed(201, *ENTRY_WRITERS),
     ),
     ("GET", "/api/me"): (lambda w: ("/api/me", None), everyone(200)),
+    ("GET", "/api/projects/{project_id}/history"): (
+        lambda w: (f"/api/projects/{w.project}/history", None),
+        READ_COHORT,
+    ),
+    ("GET", "/api/cohorts/{cohort_id}/comparison"): (
+        lambda w: (f"/api/cohorts/{w.cohort}/comparison", None),
+        READ_COHORT,
+    ),
+    ("GET", "/api/programmes/{programme_id}/comparison"): (
+        lambda w: (f"/api/programmes/{w.programme}/comparison?group_by=region", None),
+        _allowed(200, "admin", "reviewer", "pm_in"),
+    ),
+    ("GET", "/api/audit"): (lambda w: ("/api/audit", None), _allowed(200, *AUDITORS)),
+    ("GET", "/api/search"): (lambda w: ("/api/search?q=statement", None), everyone(200)),
     ("GET", "/api/ledger/verify"): (
         lambda w: ("/api/ledger/verify", None),
         _allowed(200, *AUDITORS),
@@ -330,3 +344,45 @@ def test_a_reviewer_or_participant_cannot_write_outside_their_scope(
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("application/problem+json")
     assert world.waymark.records.get_project(other).version == before
+
+
+def test_search_finds_entries_only_in_cohorts_the_asker_may_read(client: TestClient) -> None:
+    world = build_world(client)
+    records = world.waymark.records
+    hackney = records.get_cohort(
+        next(
+            c
+            for c in (
+                UUID(r["cohort_id"])
+                for r in world.waymark.database.all("SELECT cohort_id FROM dir_cohorts")
+                if r["cohort_id"] != world.cohort
+            )
+        )
+    ).projects["GB-HCK"]
+    for project_id, text in ((UUID(world.project), "riverside"), (hackney, "riverside")):
+        written = records.record_entry(
+            project_id=project_id,
+            kind="members_engaged",
+            decided_on=None,
+            values={"how": f"Walk along the {text}"},
+            actor="t",
+        )
+    found = {
+        person: {
+            item["council_code"]
+            for item in client.get(
+                "/api/search",
+                params={"q": "riverside", "wait_for": written.position},
+                headers={"Authorization": f"Bearer {world.tokens[person]}"},
+            ).json()["items"]
+        }
+        for person in ("admin", "reviewer", "pm_in", "pm_out", "part_in", "part_out")
+    }
+    assert found == {
+        "admin": {"GB-EXE", "GB-HCK"},
+        "reviewer": {"GB-EXE", "GB-HCK"},
+        "pm_in": {"GB-EXE"},
+        "pm_out": {"GB-HCK"},
+        "part_in": {"GB-EXE"},
+        "part_out": {"GB-HCK"},
+    }

@@ -13,7 +13,18 @@ from services.container import Waymark
 from services.demo import create_demo_users, load_demo
 from services.settings import Settings
 from web import problems
-from web.api import auth, cohorts, councils, exports, ledger, operations, programmes, projects
+from web.api import (
+    audit,
+    auth,
+    cohorts,
+    councils,
+    exports,
+    ledger,
+    operations,
+    programmes,
+    projects,
+    search,
+)
 from web.demo import announce_demo_sign_ins
 from web.schemas import ENTRY_TAGS
 from web.security import BodySizeLimit, SecurityHeaders
@@ -59,7 +70,18 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
         lifespan=lifespan,
     )
     problems.install(app, ENTRY_TAGS)
-    for module in (programmes, cohorts, councils, projects, ledger, exports, auth, operations):
+    for module in (
+        programmes,
+        cohorts,
+        councils,
+        projects,
+        audit,
+        search,
+        ledger,
+        exports,
+        auth,
+        operations,
+    ):
         app.include_router(module.router)
     app.openapi = lambda: _openapi_with_problem_media_type(app)  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)

@@ -12,6 +12,7 @@ from projections.cohort_timeline import TimelineQuery
 from services.access import Permission
 from web.api import presenters
 from web.api.created import created
+from web.api.reading import AsOf, FollowSuccessors, Today, WaitFor, Week
 from web.deps import (
     ActorDep,
     ExpectedVersionDep,
@@ -130,3 +131,26 @@ def cohort_timeline(
 def _timeline_item(row: dict[str, Any]) -> dict[str, Any]:
     values = row.pop("values")
     return {**values, **row}
+
+
+@router.get("/{cohort_id}/comparison", dependencies=[allow(Permission.READ_COHORT)])
+def cohort_comparison(
+    cohort_id: UUID,
+    waymark: WaymarkDep,
+    as_of: AsOf = None,
+    week: Week = None,
+    today: Today = None,
+    follow_successors: FollowSuccessors = False,
+    wait_for: WaitFor = None,
+) -> dict[str, Any]:
+    """One row per project: the council's profile and financial segment, maturity, phase,
+    problem-statement iterations, capacity choices, check-ins, concerns, quiet flag."""
+    freshness = waymark.fresh(wait_for)
+    items = waymark.comparison_of_cohort(
+        cohort_id,
+        as_of=as_utc(as_of),
+        week=week,
+        today=today,
+        follow_successors=follow_successors,
+    )
+    return {"items": items, "freshness": presenters.freshness(freshness)}

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.access import Permission
 from web.api import presenters
 from web.api.created import created
-from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, allow, etag
+from web.api.reading import AsOf, FollowSuccessors, Today, WaitFor, Week
+from web.deps import (
+    ActorDep,
+    ExpectedVersionDep,
+    IdempotencyKeyDep,
+    WaymarkDep,
+    allow,
+    as_utc,
+    etag,
+)
 from web.schemas import PROBLEM_RESPONSES, CohortIn, ProgrammeIn, SegmentMappingIn
 
 router = APIRouter(prefix="/api/programmes", tags=["programmes"], responses=PROBLEM_RESPONSES)
@@ -90,3 +99,31 @@ def form_cohort(
         idempotency_key=key,
     )
     return created(response, written, "cohort_id", f"/api/cohorts/{written.id}")
+
+
+@router.get("/{programme_id}/comparison", dependencies=[allow(Permission.READ_PROGRAMME_RECORD)])
+def programme_comparison(
+    programme_id: UUID,
+    waymark: WaymarkDep,
+    group_by: Annotated[
+        Literal["council_type", "segment", "scale_band", "region"] | None,
+        Query(description="Group the projects of every cohort, with each group's totals."),
+    ] = None,
+    as_of: AsOf = None,
+    week: Week = None,
+    today: Today = None,
+    follow_successors: FollowSuccessors = False,
+    wait_for: WaitFor = None,
+) -> dict[str, Any]:
+    """The comparison across the programme's cohorts: rows, or groups of rows."""
+    freshness = waymark.fresh(wait_for)
+    found = waymark.comparison_of_programme(
+        programme_id,
+        group_by=group_by,
+        as_of=as_utc(as_of),
+        week=week,
+        today=today,
+        follow_successors=follow_successors,
+    )
+    key = "groups" if group_by else "items"
+    return {key: found, "group_by": group_by, "freshness": presenters.freshness(freshness)}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Response, status
 
 from services.access import Permission
 from web.api import presenters
+from web.api.reading import AsOf, WaitFor
 from web.deps import (
     ActorDep,
     ExpectedVersionDep,
@@ -36,6 +37,18 @@ def get_project(
     project = waymark.records.get_project(project_id, as_of=as_utc(as_of))
     response.headers["ETag"] = etag(project.version)
     return presenters.project(project)
+
+
+@router.get("/{project_id}/history", dependencies=[allow(Permission.READ_COHORT)])
+def project_history(
+    project_id: UUID, waymark: WaymarkDep, as_of: AsOf = None, wait_for: WaitFor = None
+) -> dict[str, Any]:
+    """Every entry in the order recorded: both dates, the actor, corrections linked both
+    ways (`corrects`, `superseded_by`), a correction's `effective` values, and the
+    problem statement's versions."""
+    freshness = waymark.fresh(wait_for)
+    history = waymark.history(project_id, as_of=as_utc(as_of))
+    return {**history, "freshness": presenters.freshness(freshness)}
 
 
 @router.get("/{project_id}/problem-statements/diff", dependencies=[allow(Permission.READ_COHORT)])

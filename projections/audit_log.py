@@ -1,0 +1,108 @@
+"""Audit log: one row per event of every aggregate, in the order of the log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from projections.base import Positioned, ReadModel, decode_cursor, encode_cursor, instant
+from projections.database import Database, Transaction
+from projections.summaries import summarise_event
+
+COLUMNS = (
+    "position",
+    "recorded_at",
+    "actor",
+    "aggregate_type",
+    "aggregate_id",
+    "aggregate_version",
+    "event",
+    "summary",
+)
+
+
+def event_name(event: Any) -> tuple[str, str]:
+    """(aggregate type, event name) from the event's class, e.g. ("Project", "CapacityDecided")."""
+    qualname = type(event).__qualname__
+    aggregate, _, name = qualname.rpartition(".")
+    return aggregate.rpartition(".")[2] or type(event).__module__, name
+
+
+class AuditLog(ReadModel):
+    name = "audit_log"
+    version = 1
+    tables = ("audit_log",)
+
+    def create_tables(self, tx: Transaction) -> None:
+        tx.execute(
+            "CREATE TABLE audit_log (position BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL,"
+            " actor TEXT NOT NULL, aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL,"
+            " aggregate_version INTEGER NOT NULL, event TEXT NOT NULL, summary TEXT NOT NULL)"
+        )
+        tx.execute("CREATE INDEX audit_log_actor ON audit_log (actor, position)")
+        tx.execute("CREATE INDEX audit_log_aggregate ON audit_log (aggregate_id, position)")
+        tx.execute("CREATE INDEX audit_log_type ON audit_log (aggregate_type, position)")
+
+    def process(self, events: Sequence[Positioned], tx: Transaction) -> None:
+        rows = []
+        for position, event in events:
+            aggregate_type, name = event_name(event)
+            rows.append(
+                (
+                    position,
+                    instant(event.timestamp),
+                    str(getattr(event, "actor", "") or ""),
+                    aggregate_type,
+                    str(event.originator_id),
+                    event.originator_version,
+                    name,
+                    summarise_event(event),
+                )
+            )
+        tx.insert_many("audit_log", COLUMNS, rows)
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    actor: str | None = None
+    aggregate: str | None = None
+    aggregate_type: str | None = None
+    since: str | None = None
+    until: str | None = None
+    order: str = "asc"
+    cursor: str | None = None
+    limit: int = 100
+
+
+def audit_log(db: Database, query: AuditQuery) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the log, and the cursor of the next page (or None at the end)."""
+    where, params = ["1 = 1"], []
+    for column, value in (
+        ("actor", query.actor),
+        ("aggregate_id", query.aggregate),
+        ("aggregate_type", query.aggregate_type),
+    ):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if query.since:
+        where.append("recorded_at >= ?")
+        params.append(query.since)
+    if query.until:
+        where.append("recorded_at <= ?")
+        params.append(query.until)
+    ascending = query.order == "asc"
+    if query.cursor:
+        (after,) = decode_cursor(query.cursor, 1)
+        where.append("position > ?" if ascending else "position < ?")
+        params.append(after)
+    rows = db.all(
+        f"SELECT {', '.join(COLUMNS)} FROM audit_log WHERE {' AND '.join(where)}"
+        f" ORDER BY position {'ASC' if ascending else 'DESC'} LIMIT ?",
+        (*params, query.limit + 1),
+    )
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        return rows, encode_cursor([rows[-1]["position"]])
+    return rows, None

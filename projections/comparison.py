@@ -1,0 +1,622 @@
+"""Cross-council comparison: one row per project, to set councils side by side.
+
+Each project keeps a small running summary (``state``), folded from its
+entries one at a time by ``apply_fact``. The facts it was folded from are
+kept too (``cmp_facts``), so that the same fold gives the summary as the
+record stood at an earlier instant (``as_of``: facts recorded later are left
+out) or as decided by a week of the cohort (facts decided later are left
+out). Councils (profile, assessments, successors) and programmes' segment
+mappings are kept as dated facts and folded when asked, for the same reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import singledispatchmethod
+from typing import Any
+
+from domain.cohort import Cohort
+from domain.council import Council
+from domain.programme import Programme
+from domain.project import Project
+from domain.segments import default_mapping, segment_for
+from projections.base import (
+    Batch,
+    Digest,
+    Positioned,
+    ReadModel,
+    Table,
+    digest,
+    instant,
+    to_json,
+)
+from projections.database import Database, Transaction
+
+#: Population bands (residents): upper bounds, exclusive.
+SCALE_BANDS: tuple[tuple[str, int | None], ...] = (
+    ("under_100k", 100_000),
+    ("100k_to_250k", 250_000),
+    ("250k_to_500k", 500_000),
+    ("500k_and_over", None),
+)
+CHOICES = ("make", "buy", "share", "experiment")
+#: How many of the latest check-ins the team-health trend shows, oldest first.
+TREND_LENGTH = 5
+GROUPINGS = ("council_type", "segment", "scale_band", "region")
+
+PROJECT_COLUMNS = (
+    "project_id",
+    "cohort_id",
+    "council_code",
+    "title",
+    "started_at",
+    "withdrawn_at",
+    "state",
+)
+FACT_COLUMNS = ("position", "project_id", "recorded_at", "fact")
+DATED_COLUMNS = ("position", "subject_id", "recorded_at", "fact")
+COHORT_COLUMNS = ("cohort_id", "programme_id", "name", "starts_on", "ends_on")
+
+
+def scale_band(population: int | None) -> str:
+    if population is None:
+        return "unknown"
+    for band, upper in SCALE_BANDS:
+        if upper is None or population < upper:
+            return band
+    raise AssertionError("the last band has no upper bound")  # pragma: no cover
+
+
+# -- a project's running summary ------------------------------------------------
+
+
+def new_state() -> dict[str, Any]:
+    return {
+        "statements": 0,
+        "roots": {},  # entry id -> the entry a chain of corrections started from
+        "choices": {},  # capacity decision (root) -> choice in force
+        "check_ins": {},  # check-in (root) -> [decided_on, position, team health]
+        "phase": None,
+        "phase_entry": None,
+        "phase_since": None,
+        "engagements": 0,
+        "open_concerns": [],
+        "last_recorded_at": None,
+    }
+
+
+def entry_fact(entry: Digest) -> dict[str, Any]:
+    """What the comparison needs of one entry, small enough to keep for every entry."""
+    event = entry.event
+    fact: dict[str, Any] = {
+        "kind": entry.kind,
+        "entry": entry.entry_id,
+        "position": entry.position,
+        "decided_on": entry.decided_on,
+        "recorded_at": entry.recorded_at,
+    }
+    if isinstance(event, Project.CapacityDecided):
+        fact["choice"] = event.choice
+    elif isinstance(event, Project.SponsorCheckedIn):
+        fact["team_health"] = event.team_health
+    elif isinstance(event, Project.PhaseChanged):
+        fact["phase"] = event.phase
+    elif isinstance(event, Project.ConcernResolved):
+        fact["concern"] = str(event.concern_entry_id)
+    elif isinstance(event, Project.EntryCorrected):
+        fact["corrects"] = str(event.corrects)
+        replaced = {
+            k: v
+            for k, v in event.replacement.items()
+            if k in ("choice", "team_health", "decided_on")
+        }
+        fact["replacement"] = json.loads(to_json(replaced))
+    return fact
+
+
+def apply_fact(state: dict[str, Any], fact: dict[str, Any]) -> None:
+    kind, entry = fact["kind"], fact["entry"]
+    state["last_recorded_at"] = max(state["last_recorded_at"] or "", fact["recorded_at"])
+    if kind == "problem_statement_iterated":
+        state["statements"] += 1
+    elif kind == "capacity_decided":
+        state["roots"][entry] = entry
+        state["choices"][entry] = fact["choice"]
+    elif kind == "sponsor_check_in":
+        state["roots"][entry] = entry
+        state["check_ins"][entry] = [fact["decided_on"], fact["position"], fact["team_health"]]
+    elif kind == "phase_changed":
+        state["roots"][entry] = entry
+        state["phase"], state["phase_entry"] = fact["phase"], entry
+        state["phase_since"] = fact["decided_on"]
+    elif kind == "members_engaged":
+        state["engagements"] += 1
+    elif kind == "concern_raised":
+        state["open_concerns"].append(entry)
+    elif kind == "concern_resolved":
+        if fact["concern"] in state["open_concerns"]:
+            state["open_concerns"].remove(fact["concern"])
+    elif kind == "entry_corrected":
+        root = state["roots"].get(fact["corrects"])
+        if root is None:
+            return  # a correction of a kind the comparison does not count
+        state["roots"][entry] = root
+        new = fact["replacement"]
+        if root in state["choices"] and "choice" in new:
+            state["choices"][root] = new["choice"]
+        if root in state["check_ins"]:
+            check_in = state["check_ins"][root]
+            check_in[0] = new.get("decided_on", check_in[0])
+            check_in[2] = new.get("team_health", check_in[2])
+        if root == state["phase_entry"] and "decided_on" in new:
+            state["phase_since"] = new["decided_on"]
+
+
+def fold(facts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    state = new_state()
+    for fact in facts:
+        apply_fact(state, fact)
+    return state
+
+
+# -- councils and programmes, folded when asked ----------------------------------
+
+
+def council_fact(event: Any) -> dict[str, Any] | None:
+    if isinstance(event, Council.Registered):
+        return {
+            "kind": "registered",
+            "code": event.code,
+            "profile": {
+                "name": event.name,
+                "council_type": event.council_type,
+                "region": event.region,
+                "population": event.population,
+            },
+        }
+    if isinstance(event, Council.ProfileUpdated):
+        keep = ("name", "council_type", "region", "population")
+        return {
+            "kind": "profile",
+            "profile": {k: event.changes[k] for k in keep if k in event.changes},
+        }
+    if isinstance(event, Council.FinancialContextAssessed):
+        return {
+            "kind": "financial_context",
+            "assessed_on": event.assessed_on.isoformat(),
+            "demand_pressure": event.demand_pressure,
+            "financial_pressure": event.financial_pressure,
+        }
+    if isinstance(event, Council.MaturityAssessed):
+        return {
+            "kind": "maturity",
+            "assessed_on": event.assessed_on.isoformat(),
+            "levels": dict(event.levels),
+        }
+    if isinstance(event, Council.SucceededBy):
+        return {
+            "kind": "succeeded_by",
+            "successor_codes": list(event.successor_codes),
+            "effective_from": event.effective_from.isoformat(),
+        }
+    return None
+
+
+def fold_council(facts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A council's profile, successors and latest assessments (by date assessed; on the
+    same date, the one recorded last)."""
+    council: dict[str, Any] = {
+        "financial_context": None,
+        "maturity": None,
+        "successor_codes": [],
+        "succeeded_on": None,
+    }
+    for fact in facts:
+        kind = fact["kind"]
+        if kind == "registered":
+            council["code"] = fact["code"]
+            council.update(fact["profile"])
+        elif kind == "profile":
+            council.update(fact["profile"])
+        elif kind in ("financial_context", "maturity"):
+            latest = council[kind]
+            if latest is None or fact["assessed_on"] >= latest["assessed_on"]:
+                council[kind] = {k: v for k, v in fact.items() if k != "kind"}
+        elif kind == "succeeded_by":
+            council["successor_codes"] = fact["successor_codes"]
+            council["succeeded_on"] = fact["effective_from"]
+    return council
+
+
+# -- the read model ----------------------------------------------------------------
+
+
+class Comparison(ReadModel):
+    name = "comparison"
+    version = 1
+    tables = ("cmp_projects", "cmp_facts", "cmp_councils", "cmp_mappings", "cmp_cohorts")
+
+    def create_tables(self, tx: Transaction) -> None:
+        tx.execute(
+            "CREATE TABLE cmp_projects (project_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL,"
+            " council_code TEXT NOT NULL, title TEXT NOT NULL, started_at TEXT NOT NULL,"
+            " withdrawn_at TEXT, state TEXT NOT NULL)"
+        )
+        tx.execute("CREATE INDEX cmp_projects_cohort ON cmp_projects (cohort_id)")
+        tx.execute(
+            "CREATE TABLE cmp_facts (position BIGINT PRIMARY KEY, project_id TEXT NOT NULL,"
+            " recorded_at TEXT NOT NULL, fact TEXT NOT NULL)"
+        )
+        tx.execute("CREATE INDEX cmp_facts_project ON cmp_facts (project_id, position)")
+        for table in ("cmp_councils", "cmp_mappings"):
+            tx.execute(
+                f"CREATE TABLE {table} (position BIGINT PRIMARY KEY, subject_id TEXT NOT NULL,"
+                " recorded_at TEXT NOT NULL, fact TEXT NOT NULL)"
+            )
+            tx.execute(f"CREATE INDEX {table}_subject ON {table} (subject_id, position)")
+        tx.execute(
+            "CREATE TABLE cmp_cohorts (cohort_id TEXT PRIMARY KEY, programme_id TEXT NOT NULL,"
+            " name TEXT NOT NULL, starts_on TEXT NOT NULL, ends_on TEXT NOT NULL)"
+        )
+        tx.execute("CREATE INDEX cmp_cohorts_programme ON cmp_cohorts (programme_id)")
+
+    def start_batch(self, tx: Transaction) -> Batch:
+        return StatefulBatch(
+            tx,
+            Table("cmp_cohorts", "cohort_id", COHORT_COLUMNS),
+            Table("cmp_projects", "project_id", PROJECT_COLUMNS),
+            Table("cmp_facts", "position", FACT_COLUMNS),
+            Table("cmp_councils", "position", DATED_COLUMNS),
+            Table("cmp_mappings", "position", DATED_COLUMNS),
+        )
+
+    def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
+        wanted = {
+            str(e.originator_id)
+            for _, e in events
+            if isinstance(e, (Project.EntryRecorded, Project.Withdrawn))
+        }
+        batch["cmp_projects"].load(batch.tx, wanted)
+
+    @singledispatchmethod
+    def handle(self, event: object, position: int, batch: Batch) -> None:
+        fact = council_fact(event)
+        if fact is not None:
+            _dated(batch["cmp_councils"], position, event, fact)
+
+    @handle.register
+    def _mapping_configured(
+        self, event: Programme.SegmentMappingConfigured, position: int, batch: Batch
+    ) -> None:
+        _dated(batch["cmp_mappings"], position, event, dict(event.mapping))
+
+    @handle.register
+    def _cohort_formed(self, event: Cohort.Formed, position: int, batch: Batch) -> None:
+        batch["cmp_cohorts"].add(
+            {
+                "cohort_id": str(event.originator_id),
+                "programme_id": str(event.programme_id),
+                "name": event.name,
+                "starts_on": event.starts_on.isoformat(),
+                "ends_on": event.ends_on.isoformat(),
+            }
+        )
+
+    @handle.register
+    def _project_started(self, event: Project.Started, position: int, batch: Batch) -> None:
+        batch["cmp_projects"].add(
+            {
+                "project_id": str(event.originator_id),
+                "cohort_id": str(event.cohort_id),
+                "council_code": event.council_code,
+                "title": event.title,
+                "started_at": instant(event.timestamp),
+                "withdrawn_at": None,
+                "state": None,
+            }
+        )
+
+    @handle.register
+    def _project_withdrawn(self, event: Project.Withdrawn, position: int, batch: Batch) -> None:
+        batch["cmp_projects"].change(
+            str(event.originator_id), withdrawn_at=instant(event.timestamp)
+        )
+
+    @handle.register
+    def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
+        assert isinstance(batch, StatefulBatch)
+        entry = digest(batch.tx, position, event)
+        project_id = entry.project_id
+        fact = entry_fact(entry)
+        apply_fact(batch.state_of(project_id), fact)
+        batch["cmp_facts"].add(
+            {
+                "position": position,
+                "project_id": project_id,
+                "recorded_at": fact["recorded_at"],
+                "fact": json.dumps(fact, sort_keys=True, separators=(",", ":")),
+            }
+        )
+
+
+def _dated(table: Table, position: int, event: Any, fact: dict[str, Any]) -> None:
+    table.add(
+        {
+            "position": position,
+            "subject_id": str(event.originator_id),
+            "recorded_at": instant(event.timestamp),
+            "fact": json.dumps(fact, sort_keys=True, separators=(",", ":")),
+        }
+    )
+
+
+class StatefulBatch(Batch):
+    """Projects' summaries are parsed once per batch, changed in memory, stored once."""
+
+    def __init__(self, tx: Transaction, *tables: Table) -> None:
+        super().__init__(tx, *tables)
+        self.states: dict[str, dict[str, Any]] = {}
+
+    def state_of(self, project_id: str) -> dict[str, Any]:
+        state = self.states.get(project_id)
+        if state is None:
+            row = self["cmp_projects"].get(project_id)
+            assert row is not None, f"an entry of an unknown project {project_id}"
+            state = json.loads(row["state"]) if row["state"] else new_state()
+            self.states[project_id] = state
+        return state
+
+    def write(self) -> None:
+        projects = self["cmp_projects"]
+        for project_id, state in self.states.items():
+            projects.change(project_id, state=_dump(state))
+        for row in projects.rows.values():
+            if row["state"] is None:
+                row["state"] = _dump(new_state())
+        super().write()
+
+
+def _dump(state: dict[str, Any]) -> str:
+    return json.dumps(state, sort_keys=True, separators=(",", ":"))
+
+
+# -- queries -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComparisonQuery:
+    """Which projects, and as the record stood when.
+
+    ``as_of`` (an instant) leaves out everything recorded later; ``week`` (1 is
+    the first seven days of each project's cohort) leaves out entries decided
+    after that week, and counts days to the week's end; ``today`` is the day
+    quiet projects and days in a phase are counted to.
+    """
+
+    today: date
+    cohort_ids: tuple[str, ...] = ()
+    programme_id: str | None = None
+    as_of: str | None = None
+    week: int | None = None
+    quiet_after_days: int = 21
+    follow_successors: bool = False
+
+
+@dataclass
+class _Councils:
+    """Councils folded from their facts, following successors on request."""
+
+    facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    folded: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def load(self, tx: Transaction, codes: Iterable[str], as_of: str | None) -> None:
+        ids = {str(Council.create_id(code)): code for code in codes if code not in self.folded}
+        if not ids:
+            return
+        sql, params = "SELECT position, subject_id, fact FROM cmp_councils", []
+        if as_of is not None:
+            sql += " WHERE recorded_at <= ? AND subject_id IN"
+            params.append(as_of)
+        else:
+            sql += " WHERE subject_id IN"
+        found: dict[str, list[dict[str, Any]]] = {code: [] for code in ids.values()}
+        for row in sorted(tx.all_in(sql, ids, params), key=lambda r: int(r["position"])):
+            found[ids[row["subject_id"]]].append(json.loads(row["fact"]))
+        for code, facts in found.items():
+            self.folded[code] = fold_council(facts)
+
+    def successor(self, tx: Transaction, code: str, as_of: str | None) -> str:
+        """The council whose work this one's continues in now: itself unless it had
+        exactly one successor (a split keeps its own name), followed down the chain."""
+        seen = {code}
+        while True:
+            self.load(tx, [code], as_of)
+            successors = self.folded[code].get("successor_codes") or []
+            if len(successors) != 1 or successors[0] in seen:
+                return code
+            code = successors[0]
+            seen.add(code)
+
+
+def comparison(db: Database, query: ComparisonQuery) -> list[dict[str, Any]]:
+    """One row per project of the cohorts (or the programme) asked for."""
+    with db.reading() as tx:
+        if query.programme_id is not None:
+            cohorts = tx.all(
+                "SELECT * FROM cmp_cohorts WHERE programme_id = ?", (query.programme_id,)
+            )
+        else:
+            cohorts = tx.all_in("SELECT * FROM cmp_cohorts WHERE cohort_id IN", query.cohort_ids)
+        by_cohort = {c["cohort_id"]: c for c in cohorts}
+        projects = tx.all_in("SELECT * FROM cmp_projects WHERE cohort_id IN", sorted(by_cohort))
+        if query.as_of is not None:
+            projects = [p for p in projects if p["started_at"] <= query.as_of]
+        states = _states(tx, projects, by_cohort, query)
+        programme_ids = {c["programme_id"] for c in cohorts}
+        mappings = {pid: _mapping(tx, pid, query.as_of) for pid in programme_ids}
+        councils = _Councils()
+        councils.load(tx, {p["council_code"] for p in projects}, query.as_of)
+        rows = []
+        for project in projects:
+            cohort = by_cohort[project["cohort_id"]]
+            code = project["council_code"]
+            reported = (
+                councils.successor(tx, code, query.as_of) if query.follow_successors else code
+            )
+            today = query.today
+            if query.week is not None:
+                today = min(today, _week_end(cohort["starts_on"], query.week))
+            withdrawn = project["withdrawn_at"] is not None and (
+                query.as_of is None or project["withdrawn_at"] <= query.as_of
+            )
+            rows.append(
+                _row(
+                    project,
+                    cohort,
+                    states[project["project_id"]],
+                    own=councils.folded[code],
+                    reported=councils.folded[reported],
+                    mapping=mappings[cohort["programme_id"]],
+                    today=today,
+                    quiet_after_days=query.quiet_after_days,
+                    withdrawn=withdrawn,
+                )
+            )
+    rows.sort(key=lambda r: (r["cohort_name"], r["council_name"] or "", r["council_code"]))
+    return rows
+
+
+def _week_end(starts_on: str, week: int) -> date:
+    return date.fromisoformat(starts_on) + timedelta(days=7 * week - 1)
+
+
+def _states(
+    tx: Transaction,
+    projects: list[dict[str, Any]],
+    cohorts: dict[str, dict[str, Any]],
+    query: ComparisonQuery,
+) -> dict[str, dict[str, Any]]:
+    """Each project's summary: as stored, or folded again from the facts asked for."""
+    if query.as_of is None and query.week is None:
+        return {p["project_id"]: json.loads(p["state"]) for p in projects}
+    sql, params = "SELECT project_id, fact FROM cmp_facts WHERE", []
+    if query.as_of is not None:
+        sql += " recorded_at <= ? AND"
+        params.append(query.as_of)
+    rows = tx.all_in(f"{sql} project_id IN", [p["project_id"] for p in projects], params)
+    facts: dict[str, list[dict[str, Any]]] = {p["project_id"]: [] for p in projects}
+    for row in rows:
+        facts[row["project_id"]].append(json.loads(row["fact"]))
+    ends = {
+        p["project_id"]: (
+            _week_end(cohorts[p["cohort_id"]]["starts_on"], query.week).isoformat()
+            if query.week is not None
+            else None
+        )
+        for p in projects
+    }
+    return {
+        project_id: fold(
+            fact
+            for fact in sorted(found, key=lambda f: int(f["position"]))
+            if ends[project_id] is None or fact["decided_on"] <= ends[project_id]
+        )
+        for project_id, found in facts.items()
+    }
+
+
+def _mapping(tx: Transaction, programme_id: str, as_of: str | None) -> dict[str, str]:
+    sql, params = "SELECT fact FROM cmp_mappings WHERE subject_id = ?", [programme_id]
+    if as_of is not None:
+        sql += " AND recorded_at <= ?"
+        params.append(as_of)
+    row = tx.one(f"{sql} ORDER BY position DESC LIMIT 1", params)
+    return json.loads(row["fact"]) if row else default_mapping()
+
+
+def _row(
+    project: dict[str, Any],
+    cohort: dict[str, Any],
+    state: dict[str, Any],
+    *,
+    own: dict[str, Any],
+    reported: dict[str, Any],
+    mapping: dict[str, str],
+    today: date,
+    quiet_after_days: int,
+    withdrawn: bool,
+) -> dict[str, Any]:
+    choices = dict.fromkeys(CHOICES, 0)
+    for choice in state["choices"].values():
+        choices[choice] += 1
+    check_ins = sorted(state["check_ins"].values(), key=lambda c: (c[0], c[1]))
+    last_activity = (state["last_recorded_at"] or project["started_at"])[:10]
+    silent_days = (today - date.fromisoformat(last_activity)).days
+    financial = reported["financial_context"]
+    maturity = reported["maturity"]
+    phase_since = state["phase_since"]
+    return {
+        "project_id": project["project_id"],
+        "title": project["title"],
+        "cohort_id": cohort["cohort_id"],
+        "cohort_name": cohort["name"],
+        "council_code": project["council_code"],
+        "council_name": own.get("name"),
+        "reported_under": reported.get("code", project["council_code"]),
+        "successor_codes": own["successor_codes"],
+        "council_type": reported.get("council_type"),
+        "region": reported.get("region"),
+        "population": reported.get("population"),
+        "scale_band": scale_band(reported.get("population")),
+        "segment": (
+            segment_for(financial["demand_pressure"], financial["financial_pressure"], mapping)
+            if financial
+            else None
+        ),
+        "financial_context": financial,
+        "maturity": {**maturity, "average": _average(maturity["levels"])} if maturity else None,
+        "phase": state["phase"],
+        "phase_since": phase_since,
+        "days_in_phase": (today - date.fromisoformat(phase_since)).days if phase_since else None,
+        "problem_statement_iterations": state["statements"],
+        "capacity_choices": choices,
+        "last_check_in": (
+            {"decided_on": check_ins[-1][0], "team_health": check_ins[-1][2]} if check_ins else None
+        ),
+        "team_health_trend": [c[2] for c in check_ins[-TREND_LENGTH:]],
+        "member_engagements": state["engagements"],
+        "open_concerns": len(state["open_concerns"]),
+        "last_recorded_on": last_activity,
+        "quiet": silent_days >= quiet_after_days,
+        "withdrawn": withdrawn,
+    }
+
+
+def _average(levels: dict[str, int]) -> float:
+    return round(sum(levels.values()) / len(levels), 2)
+
+
+def group(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
+    """Rows grouped by one of ``GROUPINGS``, with each group's totals."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(str(row[by] or "unknown"), []).append(row)
+    return [
+        {
+            "key": key,
+            "projects": len(members),
+            "councils": sorted({m["reported_under"] for m in members}),
+            "capacity_choices": {
+                c: sum(m["capacity_choices"][c] for m in members) for c in CHOICES
+            },
+            "problem_statement_iterations": sum(m["problem_statement_iterations"] for m in members),
+            "member_engagements": sum(m["member_engagements"] for m in members),
+            "open_concerns": sum(m["open_concerns"] for m in members),
+            "quiet": sum(1 for m in members if m["quiet"]),
+            "items": members,
+        }
+        for key, members in sorted(groups.items())
+    ]

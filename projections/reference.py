@@ -1,0 +1,107 @@
+"""Who each project and council is: the small reference data read models show by name.
+
+A read model that shows entries keeps its own copy (tables named with its
+prefix), so that it can be rebuilt on its own. ``EntryReadModel`` keeps the
+copy current before its own handler sees an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from domain.council import Council
+from domain.project import Project
+from projections.base import Batch, Positioned, ReadModel, Table
+from projections.database import Transaction
+
+PROJECT_COLUMNS = ("project_id", "cohort_id", "council_code", "title", "phase", "statements")
+COUNCIL_COLUMNS = ("council_id", "code", "name")
+
+
+class ProjectsAndCouncils:
+    def __init__(self, prefix: str) -> None:
+        self.projects = f"{prefix}_projects"
+        self.councils = f"{prefix}_councils"
+
+    @property
+    def tables(self) -> tuple[str, str]:
+        return (self.projects, self.councils)
+
+    def create_tables(self, tx: Transaction) -> None:
+        tx.execute(
+            f"CREATE TABLE {self.projects} (project_id TEXT PRIMARY KEY,"
+            " cohort_id TEXT NOT NULL, council_code TEXT NOT NULL, title TEXT NOT NULL,"
+            " phase TEXT, statements INTEGER NOT NULL)"
+        )
+        tx.execute(
+            f"CREATE TABLE {self.councils} (council_id TEXT PRIMARY KEY,"
+            " code TEXT NOT NULL UNIQUE, name TEXT NOT NULL)"
+        )
+
+    def batch_tables(self) -> tuple[Table, Table]:
+        return (
+            Table(self.projects, "project_id", PROJECT_COLUMNS),
+            Table(self.councils, "council_id", COUNCIL_COLUMNS),
+        )
+
+    def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
+        projects, councils = set(), set()
+        for _, event in events:
+            if isinstance(event, Project.EntryRecorded):
+                projects.add(str(event.originator_id))
+            elif isinstance(event, Council.ProfileUpdated):
+                councils.add(str(event.originator_id))
+        batch[self.projects].load(batch.tx, projects)
+        batch[self.councils].load(batch.tx, councils)
+
+    def follow(self, event: Any, batch: Batch) -> None:
+        if isinstance(event, Project.EntryRecorded):
+            project_id = str(event.originator_id)
+            project = batch[self.projects].get(project_id)
+            assert project is not None, f"entry {event.entry_id} of an unknown project"
+            if isinstance(event, Project.PhaseChanged):
+                batch[self.projects].change(project_id, phase=event.phase)
+            elif isinstance(event, Project.ProblemStatementIterated):
+                batch[self.projects].change(project_id, statements=project["statements"] + 1)
+        elif isinstance(event, Project.Started):
+            batch[self.projects].add(
+                {
+                    "project_id": str(event.originator_id),
+                    "cohort_id": str(event.cohort_id),
+                    "council_code": event.council_code,
+                    "title": event.title,
+                    "phase": None,
+                    "statements": 0,
+                }
+            )
+        elif isinstance(event, Council.Registered):
+            batch[self.councils].add(
+                {"council_id": str(event.originator_id), "code": event.code, "name": event.name}
+            )
+        elif isinstance(event, Council.ProfileUpdated) and "name" in event.changes:
+            batch[self.councils].change(str(event.originator_id), name=event.changes["name"])
+
+    def project(self, event: Project.EntryRecorded, batch: Batch) -> dict[str, Any]:
+        project = batch[self.projects].get(str(event.originator_id))
+        assert project is not None
+        return project
+
+
+class EntryReadModel(ReadModel):
+    """A read model of entries that shows their projects and councils by name."""
+
+    reference: ProjectsAndCouncils
+
+    def create_reference_tables(self, tx: Transaction) -> None:
+        self.reference.create_tables(tx)
+
+    def process(self, events: Sequence[Positioned], tx: Transaction) -> None:
+        batch = self.start_batch(tx)
+        self.reference.prefetch(events, batch)
+        self.prefetch(events, batch)
+        handler, follow = self.handler, self.reference.follow
+        for position, event in events:
+            follow(event, batch)
+            handler(type(event))(self, event, position, batch)
+        batch.write()
