@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint typecheck layers pytest clean
+.PHONY: run test install install-dev lint typecheck layers pytest reliability clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Waymark needs Python 3.11 or newer")'
@@ -45,6 +45,10 @@ pytest: install-dev
 	if [ $$rc -eq 5 ]; then echo "pytest ran no tests: failing" >&2; exit 1; fi; exit $$rc
 
 test: lint typecheck layers pytest
+
+# A longer soak of the crash tests: many more SIGKILLs during the write load.
+reliability: install-dev
+	WAYMARK_RELIABILITY_ROUNDS=60 $(BIN)/pytest tests/test_reliability.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

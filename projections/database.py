@@ -17,7 +17,9 @@ from typing import Any, Protocol
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from projections.errors import DatabaseUnavailable
 
 
 class Cursor(Protocol):
@@ -194,18 +196,35 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with (
+            _unavailable_as_error(),
+            self.pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
             yield Transaction(cur, self.dialect)
 
     @contextmanager
     def reading(self) -> Iterator[Transaction]:
-        with self.pool.connection() as conn:
-            conn.read_only = False
-            with conn.transaction(), conn.cursor() as cur:
-                yield Transaction(cur, self.dialect)
+        with (
+            _unavailable_as_error(),
+            self.pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
+            yield Transaction(cur, self.dialect)
 
     def close(self) -> None:
         self.pool.close()
+
+
+@contextmanager
+def _unavailable_as_error() -> Iterator[None]:
+    """A lost connection or an exhausted pool is "unavailable", not a bug."""
+    try:
+        yield
+    except (psycopg.OperationalError, PoolTimeout) as error:
+        raise DatabaseUnavailable(str(error).strip().splitlines()[0]) from error
 
 
 def postgres_conninfo(parts: dict[str, str]) -> str:

@@ -64,7 +64,7 @@ def application_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_USER": parts["user"],
             "POSTGRES_PASSWORD": parts["password"],
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_CONNECT_TIMEOUT": str(settings.database_timeout),
             "POSTGRES_CONN_MAX_AGE": "600",
             "POSTGRES_PRE_PING": "y",
             "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresApplicationRecorder),
@@ -81,7 +81,9 @@ def application_env(settings: Settings) -> dict[str, str]:
 def read_model_database(settings: Settings) -> Database:
     if settings.uses_postgres:
         return PostgresDatabase(
-            postgres_conninfo(settings.postgres_parts()), pool_size=settings.postgres_pool_size
+            postgres_conninfo(settings.postgres_parts()),
+            pool_size=settings.postgres_pool_size,
+            timeout=settings.database_timeout,
         )
     return SQLiteDatabase(settings.data_dir / "read_models.sqlite3")
 

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         le=60,
         description="Longest a query waits for read models to reach a requested position.",
     )
+    database_timeout: int = Field(
+        default=2,
+        ge=1,
+        le=60,
+        description="Seconds to wait for a database connection before answering 503.",
+    )
     postgres_pool_size: int = Field(default=5, ge=1, le=100, description="Connections per pool.")
     secret_key: SecretStr = Field(
         default=SecretStr(DEFAULT_SECRET),

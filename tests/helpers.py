@@ -119,3 +119,21 @@ def assert_problem(response: Any, status: int, field: str | None = None) -> dict
     if field is not None:
         assert body["field"] == field, body
     return body
+
+
+def read_model_rows(waymark: Waymark) -> dict[str, list[tuple[str, ...]]]:
+    """Every read-model table's rows, in a fixed order, to compare two states of the views."""
+    found = {}
+    with waymark.database.reading() as tx:
+        for model in waymark.projector.read_models.values():
+            for table in model.tables:
+                if table == "search_terms":
+                    sql = (
+                        "SELECT position, tsv::text AS tsv FROM search_terms"
+                        if tx.dialect == "postgres"
+                        else "SELECT rowid, terms FROM search_terms"
+                    )
+                else:
+                    sql = f"SELECT * FROM {table}"  # noqa: S608 - table names are ours
+                found[table] = sorted(tuple(map(str, row.values())) for row in tx.all(sql))
+    return found

@@ -22,6 +22,7 @@ from projections.log import EventLog
 from projections.projector import Projector
 from services.container import Waymark, read_models
 from services.settings import Settings
+from tests.helpers import read_model_rows
 from web.cli import app as cli
 
 TODAY = date.today()
@@ -180,24 +181,6 @@ def play(waymark: Waymark, steps: list[tuple[str, int, str, int]]) -> None:
             continue
 
 
-def snapshot(waymark: Waymark) -> dict[str, list[tuple[str, ...]]]:
-    """Every read-model table's rows, in a fixed order."""
-    found = {}
-    with waymark.database.reading() as tx:
-        for model in read_models():
-            for table in model.tables:
-                if table == "search_terms":
-                    sql = (
-                        "SELECT position, tsv::text AS tsv FROM search_terms"
-                        if tx.dialect == "postgres"
-                        else "SELECT rowid, terms FROM search_terms"
-                    )
-                else:
-                    sql = f"SELECT * FROM {table}"
-                found[table] = sorted(tuple(map(str, row.values())) for row in tx.all(sql))
-    return found
-
-
 def fresh_projector(waymark: Waymark, models: list[ReadModel] | None = None) -> Projector:
     """A new worker, as after a restart: nothing carried over in memory."""
     return Projector(
@@ -230,11 +213,11 @@ def test_incremental_batches_and_restarts_give_the_tables_a_rebuild_gives(
         if data.draw(st.booleans(), label="restart"):
             projector = fresh_projector(waymark)
         projector.catch_up_once(limit=data.draw(st.integers(1, 12), label="batch"))
-    incremental = snapshot(waymark)
+    incremental = read_model_rows(waymark)
 
     # Then the tables are exactly those of a rebuild from scratch
     fresh_projector(waymark).rebuild()
-    assert snapshot(waymark) == incremental
+    assert read_model_rows(waymark) == incremental
 
 
 class AuditLogV2(AuditLog):
@@ -246,7 +229,7 @@ class AuditLogV2(AuditLog):
 def test_a_read_model_whose_version_changes_is_rebuilt_on_start(waymark: Waymark) -> None:
     play(waymark, [("entry", 0, "problem_statement_iterated", 1), ("phase", 1, "alpha", 0)])
     waymark.projector.catch_up()
-    before = snapshot(waymark)["audit_log"]
+    before = read_model_rows(waymark)["audit_log"]
     assert len(before) == waymark.projector.log.head()
 
     others = [m for m in read_models() if m.name != "audit_log"]
@@ -258,7 +241,7 @@ def test_a_read_model_whose_version_changes_is_rebuilt_on_start(waymark: Waymark
     assert status["cohort_timeline"].lag == 0
 
     restarted.catch_up()
-    assert snapshot(waymark)["audit_log"] == before
+    assert read_model_rows(waymark)["audit_log"] == before
     assert fresh_projector(waymark, [*others, AuditLogV2()]).prepare() == []
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -11,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound, StaleVersion
+from projections.errors import DatabaseUnavailable
 from services.access import Forbidden, Unauthenticated
 from services.container import TooManyAttempts
 
@@ -106,6 +109,20 @@ def install(app: FastAPI, union_tags: frozenset[str] = frozenset()) -> None:
     async def _throttled(request: Request, error: TooManyAttempts) -> JSONResponse:
         response = problem(429, "too-many-attempts", "Too many attempts", str(error))
         response.headers["Retry-After"] = "900"
+        return response
+
+    @app.exception_handler(DatabaseUnavailable)
+    @app.exception_handler(PersistenceOperationalError)
+    @app.exception_handler(PersistenceInterfaceError)
+    async def _unavailable(request: Request, error: Exception) -> JSONResponse:
+        response = problem(
+            503,
+            "unavailable",
+            "Database unavailable",
+            "the database cannot be reached just now: try again (a write retried with the "
+            "same Idempotency-Key is never recorded twice)",
+        )
+        response.headers["Retry-After"] = "5"
         return response
 
     @app.exception_handler(DomainError)
