@@ -1,0 +1,77 @@
+"""Signing in and out in a browser, with the same session as ``POST /auth/sign-in``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from services.container import TooManyAttempts
+from web.deps import WaymarkDep, end_browser_session, start_browser_session
+from web.pages.entry_forms import FieldError
+from web.pages.routing import PageRoute, PagesDep, local_path
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+@router.get("/sign-in")
+def sign_in_page(
+    request: Request, pages: PagesDep, next: str = "/", signed_out: bool = False
+) -> HTMLResponse:
+    return pages.render(
+        request, "sign_in.html", next=local_path(next), values={}, errors=[], signed_out=signed_out
+    )
+
+
+@router.post("/sign-in")
+def sign_in(
+    request: Request,
+    waymark: WaymarkDep,
+    pages: PagesDep,
+    username: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    errors = []
+    if not username.strip():
+        errors.append(FieldError("username", "Enter your username", "#username"))
+    if not password:
+        errors.append(FieldError("password", "Enter your password", "#password"))
+    if not errors:
+        address = request.client.host if request.client else "unknown"
+        try:
+            session_id = waymark.sign_in(username.strip(), password, address)
+        except TooManyAttempts:
+            session_id = None
+            errors.append(
+                FieldError(
+                    "", "Too many failed sign-ins. Wait 15 minutes, then try again.", "#username"
+                )
+            )
+        if session_id is not None:
+            response = RedirectResponse(local_path(next), status_code=303)
+            start_browser_session(response, waymark, session_id)
+            return response
+        if not errors:
+            errors.append(
+                FieldError("", "The username or password is not right", "#username")
+            )
+    return pages.render(
+        request,
+        "sign_in.html",
+        status_code=400 if len(errors) > 1 or errors[0].input_name else 401,
+        next=local_path(next),
+        values={"username": username},
+        errors=errors,
+        error_for={e.input_name: e.text for e in errors if e.input_name},
+        signed_out=False,
+    )
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, waymark: WaymarkDep) -> Response:
+    """End the browser session (whatever the form carries: signing out is always allowed)."""
+    response = RedirectResponse("/sign-in?signed_out=true", status_code=303)
+    end_browser_session(request, response, waymark)
+    return response
