@@ -242,7 +242,7 @@ async def record_correction(
         errors += errors_from_validation(fields, error)
     try:
         correction = EntryCorrected.model_validate(
-            {"kind": "entry_corrected", "corrects": str(entry_id)}
+            {"kind": "entry_corrected", "corrects": str(entry_id), "replacement": {}}
             | body_values(CORRECTION_FIELDS, raw)
         )
     except ValidationError as error:

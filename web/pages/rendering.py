@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -43,8 +44,14 @@ def environment() -> Environment:
         kind_name=words.kind_name,
         kind_hint=words.kind_hint,
         choice_item=words.choice_item,
+        link=link,
     )
     return env
+
+
+def link(text: object, href: str) -> Markup:
+    """A GOV.UK link, its text and address escaped."""
+    return Markup('<a class="govuk-link" href="{}">{}</a>').format(href, text)
 
 
 def long_date(value: date | str | None) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.container import TooManyAttempts
-from web.deps import WaymarkDep, end_browser_session, start_browser_session
+from web.deps import PrincipalDep, WaymarkDep, end_browser_session, start_browser_session
 from web.pages.entry_forms import FieldError
-from web.pages.routing import PageRoute, PagesDep, local_path
+from web.pages.routing import PageRoute, PagesDep, form_csrf_token, local_path
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -69,9 +69,9 @@ def sign_in(
     )
 
 
-@router.post("/sign-out")
-def sign_out(request: Request, waymark: WaymarkDep) -> Response:
-    """End the browser session (whatever the form carries: signing out is always allowed)."""
+@router.post("/sign-out", dependencies=[Depends(form_csrf_token)])
+def sign_out(request: Request, waymark: WaymarkDep, principal: PrincipalDep) -> Response:
+    """End the browser session; a signed-in session's form carries its CSRF token."""
     response = RedirectResponse("/sign-in?signed_out=true", status_code=303)
     end_browser_session(request, response, waymark)
     return response
