@@ -67,11 +67,12 @@ def choose_kind(
     waymark: WaymarkDep,
     pages: PagesDep,
     kind: Annotated[str | None, Query(max_length=50)] = None,
+    chosen: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response:
     if kind in RECORDABLE:
         return RedirectResponse(f"/projects/{project_id}/entries/new/{kind}", status_code=303)
     errors = []
-    if kind is not None:
+    if kind is not None or chosen is not None:
         errors.append(FieldError("kind", "Select what you want to record", "#kind"))
     project = waymark.records.get_project(project_id)
     return pages.render(
