@@ -218,9 +218,11 @@ def _message(field: FormField | None, kind: str, detail: str, name: str) -> str:
     label = field.label if field else words.label(name)
     widget = field.widget if field else ""
     if kind == "missing":
-        if widget in ("radios", "entry"):
-            return f"Select {_lower(label)}" if not label.endswith("?") else f"Answer: {label}"
-        return f"Enter {_lower(label)}" if not label.endswith("?") else f"Answer: {label}"
+        if label.endswith("?"):
+            return f"Select an answer to ‘{label}’" if widget in ("radios", "entry") else (
+                f"Answer ‘{label}’"
+            )
+        return f"Select {_lower(label)}" if widget in ("radios", "entry") else f"Enter {_lower(label)}"
     if kind in ("enum", "literal_error", "uuid_parsing", "uuid_type"):
         return f"Select one of the options for {_lower(label)}"
     if kind == "string_pattern_mismatch" and widget == "money":

@@ -87,7 +87,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "wish": ("The one wish", ""),
     "from_whom": ("From whom", ""),
     "reason_kind": ("Why is it being corrected?", ""),
-    "entry_corrected.reason": ("Explain the correction", ""),
+    "entry_corrected.reason": ("Explanation", "What was wrong, and how you know"),
     "entry_corrected.decided_on": ("Date the correction was decided", "Leave blank for today"),
     "correction.decided_on": (
         "Date decided",
