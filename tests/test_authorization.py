@@ -16,8 +16,8 @@ from uuid import UUID
 
 import pytest
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 from fastapi.testclient import TestClient
+from starlette.routing import BaseRoute
 
 from services.container import Waymark
 from tests.helpers import make_user

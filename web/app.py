@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
     # Built by `make assets` from the npm packages; the API works without them.
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.mount(
-        "/assets", StaticFiles(directory=STATIC / "vendor" / "assets", check_dir=False), name="assets"
+        "/assets",
+        StaticFiles(directory=STATIC / "vendor" / "assets", check_dir=False),
+        name="assets",
     )
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)

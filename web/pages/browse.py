@@ -105,7 +105,8 @@ def cohort(
     since, until = _day(raw, "since", errors), _day(raw, "until", errors)
     filters = {
         "kind": kind if kind in ENTRY_KINDS else "",
-        "council": council.upper() if council.upper() in {p["council_code"] for p in projects}
+        "council": council.upper()
+        if council.upper() in {p["council_code"] for p in projects}
         else "",
         "phase": phase if phase in set(Phase) else "",
         "order": order if order in ("recorded_at", "decided_on") else "recorded_at",
@@ -236,4 +237,3 @@ def project(
         just_recorded=just_recorded,
         position=position,
     )
-

@@ -219,10 +219,14 @@ def _message(field: FormField | None, kind: str, detail: str, name: str) -> str:
     widget = field.widget if field else ""
     if kind == "missing":
         if label.endswith("?"):
-            return f"Select an answer to ‘{label}’" if widget in ("radios", "entry") else (
-                f"Answer ‘{label}’"
+            return (
+                f"Select an answer to ‘{label}’"
+                if widget in ("radios", "entry")
+                else (f"Answer ‘{label}’")
             )
-        return f"Select {_lower(label)}" if widget in ("radios", "entry") else f"Enter {_lower(label)}"
+        return (
+            f"Select {_lower(label)}" if widget in ("radios", "entry") else f"Enter {_lower(label)}"
+        )
     if kind in ("enum", "literal_error", "uuid_parsing", "uuid_type"):
         return f"Select one of the options for {_lower(label)}"
     if kind == "string_pattern_mismatch" and widget == "money":
@@ -234,7 +238,9 @@ def _message(field: FormField | None, kind: str, detail: str, name: str) -> str:
     return f"{label} {detail}"
 
 
-def errors_from_validation(fields: tuple[FormField, ...], error: ValidationError) -> list[FieldError]:
+def errors_from_validation(
+    fields: tuple[FormField, ...], error: ValidationError
+) -> list[FieldError]:
     by_name = {f.name: f for f in fields}
     found: list[FieldError] = []
     for item in error.errors():

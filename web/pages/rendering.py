@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -17,9 +16,10 @@ from jinja2 import (
     PrefixLoader,
     select_autoescape,
 )
+from markupsafe import Markup
 
-from services.access import Permission, Principal, Scope
-from web.deps import get_waymark, session_csrf_token
+from services.access import Principal
+from web.deps import session_csrf_token
 from web.pages import words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -85,20 +85,12 @@ class Pages:
         self, request: Request, template: str, *, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
         principal: Principal | None = getattr(request.state, "principal", None)
-        waymark = get_waymark(request)
-
-        def may(permission: str, **scope: Any) -> bool:
-            if principal is None:
-                return False
-            where = waymark.access.scope(**scope) if scope else Scope()
-            return waymark.access.allows(principal, Permission(permission), where)
 
         html = self.env.get_template(template).render(
             request=request,
             path=request.url.path,
             principal=principal,
             csrf_token=session_csrf_token(request),
-            may=may,
             **context,
         )
         return HTMLResponse(html, status_code=status_code)

@@ -54,9 +54,7 @@ def sign_in(
             start_browser_session(response, waymark, session_id)
             return response
         if not errors:
-            errors.append(
-                FieldError("", "The username or password is not right", "#username")
-            )
+            errors.append(FieldError("", "The username or password is not right", "#username"))
     return pages.render(
         request,
         "sign_in.html",
