@@ -17,7 +17,7 @@ from services.access import Permission
 from web.api import presenters
 from web.deps import PrincipalDep, WaymarkDep, allow
 from web.pages import present
-from web.pages.entry_forms import FieldError, FormField, body_values, raw_values
+from web.pages.entry_forms import FieldError, FormField, body_values, by_input, raw_values
 from web.pages.routing import PageRoute, PagesDep
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -136,7 +136,7 @@ def cohort(
         filters=filters,
         values=raw,
         errors=errors,
-        error_for={e.input_name: e.text for e in errors},
+        error_for=by_input(errors),
         query=query,
         next_cursor=next_cursor,
         first_page=cursor is not None,
@@ -232,7 +232,7 @@ def project(
         as_of=as_of,
         values=raw,
         errors=errors,
-        error_for={e.input_name: e.text for e in errors},
+        error_for=by_input(errors),
         may_record=may_record,
         just_recorded=just_recorded,
         position=position,

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.container import TooManyAttempts
 from web.deps import PrincipalDep, WaymarkDep, end_browser_session, start_browser_session
-from web.pages.entry_forms import FieldError
+from web.pages.entry_forms import FieldError, by_input
 from web.pages.routing import PageRoute, PagesDep, form_csrf_token, local_path
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -62,7 +62,7 @@ def sign_in(
         next=local_path(next),
         values={"username": username},
         errors=errors,
-        error_for={e.input_name: e.text for e in errors if e.input_name},
+        error_for=by_input(errors),
         signed_out=False,
     )
 
