@@ -1,4 +1,12 @@
 # syntax=docker/dockerfile:1
+# The pages' front end: npm packages, built as `make assets` builds them.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /src
+RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json Makefile ./
+COPY web/static/app web/static/app
+RUN make assets
+
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -6,6 +14,7 @@ COPY domain domain
 COPY services services
 COPY projections projections
 COPY web web
+COPY --from=assets /src/web/static/vendor web/static/vendor
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm

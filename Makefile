@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint typecheck layers pytest reliability clean
+.PHONY: run test install install-dev assets lint typecheck layers pytest reliability clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Waymark needs Python 3.11 or newer")'
@@ -24,7 +24,32 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-run: install
+# Front-end packages come from the npm registry (package.json, package-lock.json);
+# nothing third-party is committed. The pages' stylesheet is compiled from
+# web/static/app/app.scss; built files go to the git-ignored web/static/vendor/.
+VENDOR := web/static/vendor
+
+node_modules/.package-lock.json: package.json $(wildcard package-lock.json)
+	@command -v npm >/dev/null || { echo "the pages need Node.js and npm (apt-get install nodejs npm)" >&2; exit 1; }
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	touch $@
+
+$(VENDOR)/.built: node_modules/.package-lock.json web/static/app/app.scss
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/assets
+	cp -R node_modules/govuk-frontend/dist/govuk/assets/. $(VENDOR)/assets/
+	cp -R node_modules/@ministryofjustice/frontend/moj/assets/. $(VENDOR)/assets/
+	rm -rf $(VENDOR)/assets/fonts  # GDS Transport is for GOV.UK services only
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(VENDOR)/
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/
+	node_modules/.bin/sass --load-path=. --style=compressed --no-source-map --quiet-deps \
+		web/static/app/app.scss $(VENDOR)/waymark.css
+	touch $@
+
+assets: $(VENDOR)/.built
+
+run: install assets
 	@echo "Waymark: open http://$(HOST):$(PORT)/ (API docs at http://$(HOST):$(PORT)/docs)"
 	@echo "Demo sign-ins (one user per role) are printed below once the store is ready."
 	$(BIN)/waymark serve --host $(HOST) --port $(PORT) --demo
@@ -40,7 +65,7 @@ layers: install-dev
 	$(BIN)/lint-imports
 
 # pytest exits 5 when it collected no tests: that is a failure here.
-pytest: install-dev
+pytest: install-dev assets
 	@set +e; $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest ran no tests: failing" >&2; exit 1; fi; exit $$rc
 
@@ -51,4 +76,4 @@ reliability: install-dev
 	WAYMARK_RELIABILITY_ROUNDS=60 $(BIN)/pytest tests/test_reliability.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR) test-artifacts

@@ -1,7 +1,8 @@
-"""Issue 6: who may do what, for every operation in the OpenAPI schema.
+"""Issue 6: who may do what, for every operation in the OpenAPI schema and every page.
 
-Each operation has one row: how to call it on in-scope resources, and what
-each kind of user gets. A new endpoint without a row fails this test.
+Each operation and each page has one row: how to call it on in-scope
+resources, and what each kind of user gets. A new endpoint or page without a
+row fails this test.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.routing import BaseRoute
 
 from services.container import Waymark
 from tests.helpers import make_user
@@ -54,6 +57,18 @@ class World:
             cohort_id=_uuid(self.cohort), council_code=code, title="T", actor="test"
         )
         return code
+
+    def fresh_entry(self) -> str:
+        """The id of a new entry on the in-scope project, to be corrected."""
+        return str(
+            self.waymark.records.record_entry(
+                project_id=_uuid(self.project),
+                kind="sponsor_check_in",
+                decided_on=None,
+                values={"team_health": "green"},
+                actor="test",
+            ).id
+        )
 
     def fresh_cohort(self) -> str:
         return str(
@@ -386,3 +401,135 @@ def test_search_finds_entries_only_in_cohorts_the_asker_may_read(client: TestCli
         "part_in": {"GB-EXE"},
         "part_out": {"GB-HCK"},
     }
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+
+def page(ok: int, *who: str) -> dict[str, int]:
+    """Anonymous browsers are sent to sign in (303); others get ``ok`` or a 403 page."""
+    return {p: (ok if p in who else 303 if p == "anonymous" else 403) for p in PEOPLE}
+
+
+SIGNED_IN = ("admin", "pm_in", "pm_out", "reviewer", "part_in", "part_out")
+PAGE_READ_COHORT = ("admin", "pm_in", "reviewer", "part_in")
+PageCall = Callable[[World], tuple[str, dict[str, str] | None]]
+
+#: (method, path template) -> (how to call it, expected status per person)
+PAGES: dict[tuple[str, str], tuple[PageCall, dict[str, int]]] = {
+    ("GET", "/"): (lambda w: ("/", None), page(200, *SIGNED_IN)),
+    ("GET", "/councils"): (lambda w: ("/councils", None), page(200, *SIGNED_IN)),
+    ("GET", "/councils/{code}"): (lambda w: ("/councils/GB-EXE", None), page(200, *SIGNED_IN)),
+    ("GET", "/programmes/{programme_id}"): (
+        lambda w: (f"/programmes/{w.programme}", None),
+        page(200, *SIGNED_IN),
+    ),
+    ("GET", "/cohorts/{cohort_id}"): (
+        lambda w: (f"/cohorts/{w.cohort}", None),
+        page(200, *PAGE_READ_COHORT),
+    ),
+    ("GET", "/projects/{project_id}"): (
+        lambda w: (f"/projects/{w.project}", None),
+        page(200, *PAGE_READ_COHORT),
+    ),
+    ("GET", "/projects/{project_id}/entries/new"): (
+        lambda w: (f"/projects/{w.project}/entries/new", None),
+        page(200, *ENTRY_WRITERS),
+    ),
+    ("GET", "/projects/{project_id}/entries/new/{kind}"): (
+        lambda w: (f"/projects/{w.project}/entries/new/sponsor_check_in", None),
+        page(200, *ENTRY_WRITERS),
+    ),
+    ("POST", "/projects/{project_id}/entries/new/{kind}"): (
+        lambda w: (
+            f"/projects/{w.project}/entries/new/sponsor_check_in",
+            {"team_health": "green"},
+        ),
+        page(303, *ENTRY_WRITERS),
+    ),
+    ("GET", "/projects/{project_id}/entries/{entry_id}/correction"): (
+        lambda w: (f"/projects/{w.project}/entries/{w.fresh_entry()}/correction", None),
+        page(200, *ENTRY_WRITERS),
+    ),
+    ("POST", "/projects/{project_id}/entries/{entry_id}/correction"): (
+        lambda w: (
+            f"/projects/{w.project}/entries/{w.fresh_entry()}/correction",
+            {
+                "team_health": "amber",
+                "correction-reason_kind": "recording_error",
+                "correction-reason": "Typed the wrong colour.",
+            },
+        ),
+        page(303, *ENTRY_WRITERS),
+    ),
+    ("GET", "/sign-in"): (lambda w: ("/sign-in", None), public(200)),
+    ("POST", "/sign-in"): (lambda w: ("/sign-in", {"username": "", "password": ""}), public(400)),
+    ("POST", "/sign-out"): (lambda w: ("/sign-out", {}), public(303)),
+}
+
+
+def routes(client: TestClient) -> list[tuple[str, BaseRoute]]:
+    """Every route with its full path, looking inside included routers."""
+    app_routes = client.app.routes  # type: ignore[attr-defined]
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI keeps included routes in one flat list
+        return [(getattr(r, "path", ""), r) for r in app_routes]
+    return [(c.path or "", c.original_route) for c in iter_route_contexts(app_routes)]
+
+
+def pages(client: TestClient) -> set[tuple[str, str]]:
+    """Every HTML route: the API routes left out of the OpenAPI schema."""
+    return {
+        (method, path)
+        for path, route in routes(client)
+        if isinstance(route, APIRoute) and not route.include_in_schema
+        for method in route.methods - {"HEAD"}
+    }
+
+
+def test_every_page_has_a_row_in_the_matrix(client: TestClient) -> None:
+    assert pages(client) == set(PAGES)
+
+
+def test_each_kind_of_user_gets_the_pages_the_matrix_says(client: TestClient) -> None:
+    world = build_world(client)
+    failures = []
+    for (method, _template), (call, expected) in PAGES.items():
+        for person in PEOPLE:
+            path, form = call(world)
+            headers = (
+                {"Authorization": ""}
+                if person == "anonymous"
+                else {"Authorization": f"Bearer {world.tokens[person]}"}
+            )
+            response = client.request(
+                method, path, data=form, headers=headers, follow_redirects=False
+            )
+            if response.status_code != expected[person]:
+                failures.append(
+                    f"{method} {path} as {person}: {response.status_code} "
+                    f"(expected {expected[person]}) {response.text[:200]}"
+                )
+            elif expected[person] == 303 and person == "anonymous" and method == "GET":
+                assert response.headers["location"].startswith("/sign-in?next=")
+            elif expected[person] in (200, 403):
+                assert response.headers["content-type"].startswith("text/html")
+    assert not failures, "\n".join(failures)
+
+
+def test_a_participant_cannot_record_on_another_councils_project_through_a_form(
+    client: TestClient,
+) -> None:
+    world = build_world(client)
+    other = world.waymark.records.get_cohort(_uuid(world.cohort)).projects["GB-DEV"]
+    before = world.waymark.records.get_project(other).version
+    response = client.post(
+        f"/projects/{other}/entries/new/sponsor_check_in",
+        data={"team_health": "red"},
+        headers={"Authorization": f"Bearer {world.tokens['part_in']}"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "You cannot see or do this" in response.text
+    assert world.waymark.records.get_project(other).version == before

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 
 from services.container import Waymark
 from services.demo import create_demo_users, load_demo
@@ -26,8 +28,12 @@ from web.api import (
     search,
 )
 from web.demo import announce_demo_sign_ins
+from web.pages import browse, record, session
+from web.pages.rendering import Pages
 from web.schemas import ENTRY_TAGS
 from web.security import BodySizeLimit, SecurityHeaders
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 DESCRIPTION = """
 Waymark records every decision of every council's project in a digital
@@ -84,6 +90,16 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
     ):
         app.include_router(module.router)
     app.openapi = lambda: _openapi_with_problem_media_type(app)  # type: ignore[method-assign]
+    app.state.pages = Pages()
+    for pages in (browse, record, session):
+        app.include_router(pages.router)
+    # Built by `make assets` from the npm packages; the API works without them.
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.mount(
+        "/assets",
+        StaticFiles(directory=STATIC / "vendor" / "assets", check_dir=False),
+        name="assets",
+    )
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 
 from domain.errors import InvalidValue
 from services.access import Forbidden, Permission, Principal, Unauthenticated
@@ -46,6 +46,35 @@ def current_principal(request: Request) -> Principal | None:
             principal = waymark.principal(session.username)
     request.state.principal = principal
     return principal
+
+
+def start_browser_session(response: Response, waymark: Waymark, session_id: str) -> str:
+    """Set the session cookie (secure, HTTP-only, same-site); returns its CSRF token."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=int(waymark.settings.session_hours * 3600),
+        httponly=True,
+        secure=waymark.settings.cookie_secure,
+        samesite="strict",
+        path="/",
+    )
+    return waymark.credentials.csrf_token(session_id)
+
+
+def end_browser_session(request: Request, response: Response, waymark: Waymark) -> None:
+    if session_id := request.cookies.get(SESSION_COOKIE):
+        waymark.credentials.end_session(session_id)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def session_csrf_token(request: Request) -> str:
+    """The CSRF token that forms carry for this browser session ("" without one)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return ""
+    session = get_waymark(request).credentials.session(session_id)
+    return session.csrf_token if session is not None else ""
 
 
 def _csrf_ok(request: Request, expected: str) -> bool:

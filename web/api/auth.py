@@ -7,7 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 
 from services.access import Permission, Unauthenticated
-from web.deps import SESSION_COOKIE, PrincipalDep, WaymarkDep, allow
+from web.deps import (
+    PrincipalDep,
+    WaymarkDep,
+    allow,
+    end_browser_session,
+    start_browser_session,
+)
 from web.schemas import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["sign-in"], responses=PROBLEM_RESPONSES)
@@ -26,24 +32,14 @@ def sign_in(
     session_id = waymark.sign_in(username, password, address)
     if session_id is None:
         raise Unauthenticated("the username or password is not right")
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=int(waymark.settings.session_hours * 3600),
-        httponly=True,
-        secure=waymark.settings.cookie_secure,
-        samesite="strict",
-        path="/",
-    )
-    return {"username": username.lower(), "csrf_token": waymark.credentials.csrf_token(session_id)}
+    csrf_token = start_browser_session(response, waymark, session_id)
+    return {"username": username.lower(), "csrf_token": csrf_token}
 
 
 @router.post("/auth/sign-out")
 def sign_out(request: Request, response: Response, waymark: WaymarkDep) -> dict[str, Any]:
     """End the browser session."""
-    if session_id := request.cookies.get(SESSION_COOKIE):
-        waymark.credentials.end_session(session_id)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    end_browser_session(request, response, waymark)
     return {"signed_out": True}
 
 

@@ -5,18 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
 from web.deps import WaymarkDep
 from web.problems import problem
 
 router = APIRouter(tags=["operations"])
-
-
-@router.get("/", include_in_schema=False)
-def home() -> RedirectResponse:
-    """Until the pages exist, the front door is the API's documentation."""
-    return RedirectResponse("/docs")
 
 
 @router.get("/healthz")
