@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from services.container import Waymark
-from tests.helpers import cohort, council, make_user, programme, project
+from tests.helpers import cohort, council, entry, make_user, programme, project
 from web.deps import SESSION_COOKIE
 
 
@@ -92,3 +92,16 @@ def test_a_wrong_password_is_told_on_the_sign_in_page(client: TestClient) -> Non
     assert "The username or password is not right" in wrong.text
     assert 'value="kim"' in wrong.text  # what was typed stays
     assert SESSION_COOKIE not in wrong.headers.get("set-cookie", "")
+
+
+def test_html_and_script_in_entries_are_shown_as_text_not_run(client: TestClient) -> None:
+    hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    cohort_id = cohort(client, programme(client, name=hostile))
+    project_id = project(client, cohort_id, council(client, "GB-EXE", hostile))
+    entry(client, project_id, {"kind": "members_engaged", "how": hostile})
+    for path in ("/", f"/cohorts/{cohort_id}", f"/projects/{project_id}", "/councils/GB-EXE"):
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.text[:300])
+        assert "<script>alert" not in page.text, path
+        assert "<img src=x onerror" not in page.text, path
+        assert "&lt;script&gt;alert(" in page.text, path
