@@ -116,7 +116,7 @@ class Waymark:
             batch_size=self.settings.projection_batch_size,
         )
         self.projector.prepare()
-        self.records.listeners.append(lambda _position: self.projector.wake.set())
+        self.records.listeners.append(lambda _recordings: self.projector.wake.set())
         self.credentials = Credentials(self.database, self.settings.secret_key.get_secret_value())
         self.sign_in_limiter = SignInLimiter()
         self.access = Access(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -71,7 +71,9 @@ class DecisionRecords(Application[UUID]):
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
-        self.listeners: list[Callable[[int], None]] = []
+        #: Called after every save with what was written (each recording has the
+        #: domain event and its notification, whose ``id`` is the log position).
+        self.listeners: list[Callable[[Sequence[Recording[UUID]]], None]] = []
         self._stripes = [threading.Lock() for _ in range(64)]
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -80,9 +82,8 @@ class DecisionRecords(Application[UUID]):
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if recordings:
-            position = recordings[-1].notification.id
             for listener in self.listeners:
-                listener(position)
+                listener(recordings)
 
     @staticmethod
     def now() -> datetime:
