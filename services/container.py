@@ -40,6 +40,7 @@ from services.chained_recorders import (
 )
 from services.credentials import Credentials, SignInLimiter
 from services.ledger import Ledger
+from services.health import ReadinessCheck
 from services.records import DecisionRecords
 from services.settings import Settings
 
@@ -117,6 +118,11 @@ class Waymark:
         )
         self.projector.prepare()
         self.records.listeners.append(lambda _recordings: self.projector.wake.set())
+        self.readiness = ReadinessCheck(
+            self.projector,
+            max_lag=self.settings.readiness_max_lag,
+            timeout=self.settings.readiness_timeout,
+        )
         self.credentials = Credentials(self.database, self.settings.secret_key.get_secret_value())
         self.sign_in_limiter = SignInLimiter()
         self.access = Access(
@@ -138,7 +144,9 @@ class Waymark:
             self.settings.signing_key_path,
             self.settings.checkpoint_interval,
         )
-        self.records.listeners.append(self.ledger.written)
+        self.records.listeners.append(
+            lambda written: self.ledger.written(written[-1].notification.id)
+        )
         self._running = False
 
     # -- life cycle -------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -83,6 +84,22 @@ class Settings(BaseSettings):
         le=3650,
         description="A project with nothing recorded for this many days shows as quiet.",
     )
+    readiness_max_lag: int = Field(
+        default=10_000,
+        ge=0,
+        description="Most events a read model may trail the event log before `/readyz` "
+        "answers 503.",
+    )
+    readiness_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=30,
+        description="Longest `/readyz` (and the read-model figures on `/metrics`) waits for "
+        "the database before answering that it is not ready.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Least severe log level written (JSON lines on stdout)."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -93,6 +110,11 @@ class Settings(BaseSettings):
         if scheme not in ("postgresql", "postgres"):
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def signing_key_path(self) -> Path:

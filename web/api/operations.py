@@ -21,13 +21,20 @@ def healthz() -> dict[str, Any]:
 
 @router.get("/readyz", response_model=None)
 def readyz(waymark: WaymarkDep) -> dict[str, Any] | JSONResponse:
-    """The event store and the read models answer."""
-    try:
-        head = waymark.projector.log.head()
-        positions = waymark.projector.positions()
-    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+    """The database answers (within a time bound) and no read model lags too far behind."""
+    readiness = waymark.readiness.check()
+    if not readiness.ready:
         return problem(
-            503, "not-ready", "Not ready", f"database unreachable: {type(error).__name__}"
+            503,
+            "not-ready",
+            "Not ready",
+            readiness.reason,
+            lag=readiness.lag,
+            max_lag=readiness.max_lag,
         )
-    lag = max(0, head - min(positions.values(), default=0))
-    return {"status": "ready", "head": head, "lag": lag}
+    return {
+        "status": "ready",
+        "head": readiness.head,
+        "lag": readiness.lag,
+        "max_lag": readiness.max_lag,
+    }
