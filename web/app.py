@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from services.container import Waymark
 from services.demo import create_demo_users, load_demo
 from services.settings import Settings
-from web import problems
+from web import metrics, observability, problems
 from web.api import (
     audit,
     auth,
@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
         waymark.start()
         app.state.waymark = waymark
         try:
-            yield
+            with metrics.watching(waymark):
+                yield
         finally:
             waymark.close()
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
     )
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    observability.install(app)  # outermost: it sees every answer, 413s included
     return app
 
 
