@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
+import structlog
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -23,6 +24,9 @@ from services.demo import load_demo
 from services.ledger import LedgerTampered, read_checkpoints, trusted_from, verify_export
 from services.ledger_chain import Verdict
 from services.settings import Settings
+from web.logs import configure_logging
+from web.server import prepare
+from web.server import serve as run_server
 
 app = typer.Typer(
     help="Waymark: the decision record of a digital accelerator.", no_args_is_help=True
@@ -50,17 +54,24 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Load demo data into an empty store.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    shutdown_timeout: Annotated[
+        float, typer.Option(min=0, help="Seconds to finish requests in flight on SIGTERM.")
+    ] = 10.0,
 ) -> None:
     """Serve the API and pages."""
-    import uvicorn
-
     if demo:
         os.environ["WAYMARK_DEMO"] = "true"
+    run_server(host=host, port=port, workers=workers, demo=demo, shutdown_timeout=shutdown_timeout)
+
+
+@app.command()
+def init() -> None:
+    """Create the event store and read-model tables, then exit (safe to run again)."""
     settings = Settings()
-    where = settings.database_url and "PostgreSQL" or f"SQLite in {settings.data_dir}"
-    console.print(f"Waymark on [bold]http://{host}:{port}/[/bold] ({where})")
-    console.print(f"API documentation: http://{host}:{port}/docs")
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info")
+    configure_logging(settings.log_level)
+    prepare(settings)
+    console.print("Store ready.")
 
 
 @app.command()
@@ -132,11 +143,12 @@ def projections_status() -> None:
 def projections_run() -> None:
     """Keep the read models up to date, as a worker process, until stopped."""
     settings = Settings(in_process_projections=False)
+    configure_logging(settings.log_level)
     waymark = Waymark(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    console.print("Projection worker running; Ctrl-C to stop.")
+    structlog.get_logger("waymark.projections").info("projection worker running")
     try:
         waymark.projector.run(settings.projection_poll_interval, stop)
     finally:

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import os
 from typing import Any
 
 import structlog
+
+
+def add_pid(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Which process wrote the line: with several workers, which worker."""
+    event["pid"] = os.getpid()
+    return event
+
 
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
+    add_pid,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
 

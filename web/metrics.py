@@ -112,11 +112,12 @@ def watching(waymark: Waymark) -> Iterator[None]:
         if sampler is not None:
             sampler.join(timeout=1)
         waymark.records.listeners.remove(count_events)
-        for gauge in POOL_GAUGES.values():
-            gauge.clear()  # the pools close with the server
+        # The pools close with the server: their figures go too (counters stay, as they should).
         if os.environ.get(MULTIPROC_DIR):
-            # This worker's live gauges leave the sums (its counters stay, as they should).
             multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+        else:
+            for gauge in POOL_GAUGES.values():
+                gauge.clear()
 
 
 def _sample_until(waymark: Waymark, stop: threading.Event) -> None:

@@ -1,0 +1,95 @@
+"""The production server: uvicorn with N workers, JSON logs, and a graceful stop.
+
+The store is prepared once, in the parent, before any worker starts, so that
+workers never race to create tables or to load the demo record.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import structlog
+
+from services.container import Waymark
+from services.demo import load_demo
+from services.settings import Settings
+from web.logs import configure_logging, logging_config
+
+#: prometheus-client's switch to multiprocess mode (see web.metrics).
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+log = structlog.get_logger("waymark.server")
+
+
+def prepare(settings: Settings, *, demo: bool = False) -> None:
+    """Create the event store and read-model tables (safe to repeat); load the demo if asked."""
+    waymark = Waymark(settings.model_copy(update={"in_process_projections": False}))
+    try:
+        if demo and load_demo(waymark.records):
+            log.info("demo record loaded")
+    finally:
+        waymark.close()
+
+
+def serve(*, host: str, port: int, workers: int, demo: bool, shutdown_timeout: float) -> None:
+    """Serve until SIGTERM or SIGINT, then finish requests in flight and exit with 0."""
+    import uvicorn
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    prepare(settings, demo=demo or settings.demo)
+    log.info(
+        "serving",
+        url=f"http://{host}:{port}/",
+        database="postgresql" if settings.uses_postgres else "sqlite",
+        workers=workers,
+        in_process_projections=settings.in_process_projections,
+    )
+    # uvicorn re-raises the stop signal once it has shut down gracefully; that
+    # stop was asked for, so it ends the process with 0 rather than by the signal.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with _metrics_directory(workers):
+        uvicorn.run(
+            "web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=logging_config(settings.log_level),
+            log_level=settings.log_level,
+            access_log=False,
+            timeout_graceful_shutdown=shutdown_timeout,
+        )
+    log.info("stopped")
+
+
+@contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """With several workers, a directory for prometheus-client's shared metric files.
+
+    An operator's own ``PROMETHEUS_MULTIPROC_DIR`` is used (emptied of a previous
+    run's files); otherwise a temporary one is made and removed afterwards.
+    """
+    given = os.environ.get(MULTIPROC_DIR)
+    if given:
+        for name in os.listdir(given):
+            if name.endswith(".db"):
+                os.remove(os.path.join(given, name))
+        yield
+        return
+    if workers <= 1:
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="waymark-metrics-")
+    os.environ[MULTIPROC_DIR] = directory  # read by each worker as it imports prometheus-client
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROC_DIR]
+        shutil.rmtree(directory, ignore_errors=True)
