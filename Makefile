@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev assets lint typecheck layers pytest reliability clean
+.PHONY: run test install install-dev assets lint typecheck layers pytest reliability docs clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Waymark needs Python 3.11 or newer")'
@@ -74,6 +74,10 @@ test: lint typecheck layers pytest
 # A longer soak of the crash tests: many more SIGKILLs during the write load.
 reliability: install-dev
 	WAYMARK_RELIABILITY_ROUNDS=60 $(BIN)/pytest tests/test_reliability.py
+
+# Rewrites the settings table of docs/CONFIGURATION.md from the Settings class.
+docs: install
+	$(BIN)/python -m services.settings_doc docs/CONFIGURATION.md
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR) test-artifacts
