@@ -53,7 +53,8 @@ def serve(*, host: str, port: int, workers: int, demo: bool, shutdown_timeout: f
     )
     # uvicorn re-raises the stop signal once it has shut down gracefully; that
     # stop was asked for, so it ends the process with 0 rather than by the signal.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: sys.exit(0))
     with _metrics_directory(workers):
         uvicorn.run(
             "web.app:create_app",
