@@ -24,7 +24,9 @@ RUN /opt/waymark/bin/pip install .
 
 # Run stage: only that environment, run by an unprivileged user with a fixed uid.
 FROM python:3.11-slim-bookworm
-RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/waymark --create-home waymark
+RUN groupadd --gid 10001 waymark \
+    && useradd --uid 10001 --gid 10001 --home-dir /var/lib/waymark --create-home \
+       --shell /usr/sbin/nologin waymark
 COPY --from=build /opt/waymark /opt/waymark
 ENV PATH=/opt/waymark/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

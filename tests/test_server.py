@@ -1,4 +1,5 @@
-"""Issue 9: the real server, `waymark serve --workers 2`, as an operator runs it.
+"""Issue 9: the real server, `waymark serve --workers 2`, as an operator runs it;
+and `waymark init`, which Compose runs before it.
 
 A subprocess on a free loopback port, against a fresh PostgreSQL database:
 it answers, its stdout is JSON lines, /metrics adds up the load of both
@@ -11,17 +12,21 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
+from services.settings import Settings
 from tests.conftest import fresh_postgres_database
 from tests.observe import parse_metrics, value
 
@@ -172,3 +177,36 @@ def test_two_workers_log_json_add_up_their_load_in_metrics_and_stop_cleanly_on_s
     server.stop()  # collects the rest of its output
     assert any(line.get("event") == "stopped" for line in server.log_lines())
     assert not [line for line in server.stderr if line.strip()], server.output()
+
+
+def test_waymark_init_creates_the_tables_and_can_run_again(settings: Settings) -> None:
+    env = {**os.environ, "WAYMARK_DATA_DIR": str(settings.data_dir)}
+    env.pop("WAYMARK_DATABASE_URL", None)
+    if settings.database_url:
+        env["WAYMARK_DATABASE_URL"] = settings.database_url
+
+    for _ in range(2):  # Compose runs it on every start
+        done = subprocess.run(
+            [str(WAYMARK), "init"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        [line] = [json.loads(text) for text in done.stdout.splitlines()]
+        assert (line["event"], line["head"]) == ("store ready", 0)
+
+    assert {"read_model_positions", "dir_programmes", "tl_entries"} <= tables(settings)
+
+
+def tables(settings: Settings) -> set[str]:
+    if settings.database_url:
+        with psycopg.connect(settings.database_url) as conn:
+            rows = conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            ).fetchall()
+        names = {row[0] for row in rows}
+        assert "waymark_events" in names
+        return names
+    with closing(sqlite3.connect(settings.data_dir / "events.sqlite3")) as events:
+        assert events.execute("SELECT count(*) FROM stored_events").fetchone() == (0,)
+    with closing(sqlite3.connect(settings.data_dir / "read_models.sqlite3")) as models:
+        rows = models.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {row[0] for row in rows}

@@ -71,7 +71,6 @@ def init() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
     prepare(settings)
-    console.print("Store ready.")
 
 
 @app.command()

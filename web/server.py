@@ -33,6 +33,7 @@ def prepare(settings: Settings, *, demo: bool = False) -> None:
     try:
         if demo and load_demo(waymark.records):
             log.info("demo record loaded")
+        log.info("store ready", head=waymark.projector.log.head())
     finally:
         waymark.close()
 
