@@ -34,6 +34,8 @@ WAYMARK = Path(sys.executable).parent / "waymark"
 STARTUP_SECONDS = 60
 STOP_SECONDS = 5
 MOST_REQUESTS = 200
+#: How long a read waits for a position the log has not reached.
+READ_WAIT_SECONDS = 2.5
 
 
 def free_port() -> int:
@@ -112,6 +114,16 @@ class Server:
             reader.join(timeout=5)
 
 
+def created_programme_id(server: Server) -> str:
+    response = httpx.post(
+        f"{server.base_url}/api/programmes",
+        json={"name": "One more", "description": "d", "sponsor_body": "s"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["programme_id"])
+
+
 @pytest.fixture
 def server(postgres_admin: str, tmp_path: Path) -> Iterator[Server]:
     for url in fresh_postgres_database(postgres_admin):
@@ -120,6 +132,7 @@ def server(postgres_admin: str, tmp_path: Path) -> Iterator[Server]:
             "WAYMARK_DATABASE_URL": url,
             "WAYMARK_DATA_DIR": str(tmp_path),
             "WAYMARK_PROJECTION_POLL_INTERVAL": "0.05",
+            "WAYMARK_READ_WAIT_TIMEOUT": str(READ_WAIT_SECONDS),
         }
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         running = Server(["--workers", "2"], env, free_port())
@@ -166,11 +179,35 @@ def test_two_workers_log_json_add_up_their_load_in_metrics_and_stop_cleanly_on_s
         assert line["status"] == 201 and line["actor"] == "pm.jones"
         assert line["request_id"] and line["duration_ms"] >= 0
 
-    # When it is sent SIGTERM, it exits with 0 within a few seconds, workers and all
+    # When it is sent SIGTERM while a read waits (for a position the log never reaches)
+    programme_id = created_programme_id(server)
+    cohort_id = httpx.post(
+        f"{server.base_url}/api/programmes/{programme_id}/cohorts",
+        json={"name": "C", "starts_on": "2026-01-05", "ends_on": "2026-06-26"},
+        timeout=10,
+    ).json()["cohort_id"]
+    in_flight: list[httpx.Response] = []
+    reader = threading.Thread(
+        target=lambda: in_flight.append(
+            httpx.get(
+                f"{server.base_url}/api/cohorts/{cohort_id}/timeline",
+                params={"wait_for": 10**9},
+                timeout=10,
+            )
+        )
+    )
+    reader.start()
+    time.sleep(1)  # the read is waiting inside the server by now
     started = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
+
+    # Then the read in flight is answered, and it exits with 0 within a few seconds
     assert server.process.wait(timeout=STOP_SECONDS + 5) == 0, server.output()
     assert time.monotonic() - started < STOP_SECONDS
+    reader.join(timeout=5)
+    [answer] = in_flight
+    assert answer.status_code == 200
+    assert answer.json()["freshness"]["reached"] is False
     for pid in workers:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
