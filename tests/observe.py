@@ -1,4 +1,5 @@
-"""Reading what the server tells operators: its JSON log lines and its /metrics."""
+"""What the server tells operators (its JSON log lines and /metrics), and a server
+whose read models stand still until a test moves them."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.settings import Settings
+from tests.helpers import make_user
+from web.app import create_app
 from web.logs import json_formatter
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -72,3 +77,17 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 def series(samples: Samples, name: str) -> dict[frozenset[tuple[str, str]], float]:
     return {labels: v for (n, labels), v in samples.items() if n == name}
+
+
+@contextmanager
+def server_without_projections(settings: Settings, max_lag: int) -> Iterator[TestClient]:
+    """A server whose read models move only when the test says so, as when the projection
+    worker is down; signed in as an admin, with the read models level with the log."""
+    idle = settings.model_copy(
+        update={"in_process_projections": False, "readiness_max_lag": max_lag}
+    )
+    with TestClient(create_app(idle)) as client:
+        waymark = client.app.state.waymark  # type: ignore[attr-defined]
+        client.headers["Authorization"] = f"Bearer {make_user(waymark, 'pm.jones', 'admin')}"
+        waymark.projector.catch_up()
+        yield client

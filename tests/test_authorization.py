@@ -301,6 +301,8 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
     ("POST", "/auth/sign-out"): (lambda w: ("/auth/sign-out", None), public(200)),
     ("GET", "/healthz"): (lambda w: ("/healthz", None), public(200)),
     ("GET", "/readyz"): (lambda w: ("/readyz", None), public(200)),
+    # Scrapers do not sign in: expose /metrics only to their network (docs/OPERATIONS.md).
+    ("GET", "/metrics"): (lambda w: ("/metrics", None), public(200)),
 }
 
 #: Operations tested on their own (they take a form, not a token).

@@ -8,9 +8,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.settings import Settings
-from tests.helpers import MANAGER, cohort, council, entry, programme, project
-from tests.observe import captured_logs, parse_metrics, series, value
+from tests.helpers import bearer, cohort, council, entry, programme, project
+from tests.observe import (
+    captured_logs,
+    parse_metrics,
+    series,
+    server_without_projections,
+    value,
+)
 from web.app import create_app
+from web.deps import SESSION_COOKIE
 
 PROGRAMME = {"name": "Local Digital Accelerator", "description": "d", "sponsor_body": "MHCLG"}
 
@@ -19,14 +26,14 @@ def test_each_request_is_one_json_log_line_with_its_id_actor_route_status_and_la
     client: TestClient,
 ) -> None:
     with captured_logs() as logs:
-        # Given a programme created by a named actor, with a request id of the client's choosing
+        # Given a programme created by pm.jones, with a request id of the client's choosing
         created = client.post(
-            "/api/programmes",
-            json=PROGRAMME,
-            headers={**MANAGER, "X-Request-Id": "trace-0001"},
+            "/api/programmes", json=PROGRAMME, headers={"X-Request-Id": "trace-0001"}
         )
-        # When it is read back, without a request id, and a path that matches no route is asked
-        read = client.get(f"/api/programmes/{created.json()['programme_id']}")
+        # When pm.smith reads it back, without a request id, and a path that matches no route
+        read = client.get(
+            f"/api/programmes/{created.json()['programme_id']}", headers=bearer(client, "pm.smith")
+        )
         missing = client.get("/api/nothing-here/raw-7f3e")
 
     # Then the given id is echoed, a new one is made where none was given
@@ -45,8 +52,8 @@ def test_each_request_is_one_json_log_line_with_its_id_actor_route_status_and_la
         made,
         missing.headers["X-Request-Id"],
     ]
-    assert lines[0]["actor"] == "pm.jones"
-    assert lines[1]["actor"] is None  # a read names no actor
+    # And each names the signed-in user who asked (no one, where no route was reached)
+    assert [line["actor"] for line in lines] == ["pm.jones", "pm.smith", None]
     for line in lines:
         assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
         assert line["level"] == "info" and line["timestamp"].endswith("Z")
@@ -63,37 +70,44 @@ def test_an_unsafe_request_id_is_replaced(client: TestClient) -> None:
 
 
 def test_secrets_sent_in_a_request_never_reach_the_logs(client: TestClient) -> None:
-    token = "tok-3c1f9a7e-never-log-me"
+    # Given a user with an API token (the client sends it) and one with a password
+    token = client.tokens["pm.jones"]  # type: ignore[attr-defined]
     password = "pw-hunter2-never-log-me"
-    cookie = "ck-9d8e17-never-log-me"
+    client.app.state.waymark.credentials.set_password("pm.smith", password)  # type: ignore[attr-defined]
     in_query = "qs-51ab-never-log-me"
-    headers = {
-        **MANAGER,
-        "Authorization": f"Bearer {token}",
-        "Cookie": f"session={cookie}",
-        "X-Api-Key": token,
-    }
+    in_body = "body-7c1e-never-log-me"
+    browser = TestClient(client.app)  # the same server, without the API token
+
     with captured_logs() as logs:
-        # A write that succeeds, one that is refused, and one whose body is not JSON
+        # When a write succeeds, one is refused, one's body is not JSON
         accepted = client.post(
-            f"/api/programmes?access_token={in_query}",
-            json={**PROGRAMME, "description": password},
-            headers=headers,
+            f"/api/programmes?access_token={in_query}", json={**PROGRAMME, "description": in_body}
         )
-        refused = client.post(
-            "/api/programmes", json={**PROGRAMME, "password": password}, headers=headers
-        )
+        refused = client.post("/api/programmes", json={**PROGRAMME, "password": password})
         malformed = client.post(
             "/api/programmes",
             content=f'{{"password": "{password}"',
-            headers={**headers, "Content-Type": "application/json"},
+            headers={"Content-Type": "application/json"},
         )
-    assert (accepted.status_code, refused.status_code, malformed.status_code) == (201, 422, 400)
+        # And a browser signs in with the password and uses its session cookie
+        wrong = browser.post("/auth/sign-in", data={"username": "pm.smith", "password": "nope"})
+        signed_in = browser.post(
+            "/auth/sign-in", data={"username": "pm.smith", "password": password}
+        )
+        me = browser.get("/api/me")
 
-    assert [line["status"] for line in logs.requests()] == [201, 422, 400]
-    assert logs.requests()[0]["actor"] == "pm.jones"
-    for secret in (token, password, cookie, in_query, "Bearer", "session="):
-        assert secret not in logs.text
+    statuses = [r.status_code for r in (accepted, refused, malformed, wrong, signed_in, me)]
+    assert statuses == [201, 422, 400, 401, 200, 200]
+    session = browser.cookies[SESSION_COOKIE]
+    csrf = signed_in.json()["csrf_token"]
+
+    # Then every request has its line, naming who asked
+    lines = logs.requests()
+    assert [line["status"] for line in lines] == statuses
+    assert (lines[0]["actor"], lines[-1]["actor"]) == ("pm.jones", "pm.smith")
+    # And no token, password, cookie, query string or body reaches the logs
+    for secret in (token, password, session, csrf, in_query, in_body, "Bearer", SESSION_COOKIE):
+        assert secret not in logs.text, secret
 
 
 def test_an_unhandled_error_is_a_logged_500_problem_that_carries_the_request_id(
@@ -152,13 +166,16 @@ def test_metrics_count_requests_and_appended_events_by_kind(client: TestClient) 
 
 @pytest.fixture
 def idle_client(settings: Settings) -> Iterator[TestClient]:
-    """A server whose read models only move when the test says so (a separate worker's job)."""
-    quiet = settings.model_copy(update={"in_process_projections": False, "readiness_max_lag": 2})
-    with TestClient(create_app(quiet)) as client:
+    with server_without_projections(settings, max_lag=2) as client:
         yield client
 
 
 def test_metrics_show_each_read_models_lag_computed_when_scraped(idle_client: TestClient) -> None:
+    level = parse_metrics(idle_client.get("/metrics").text)
+    assert set(series(level, "waymark_read_model_lag_events").values()) == {0}
+    assert value(level, "waymark_ready") == 1
+    start = value(level, "waymark_event_log_head")
+
     # Given three events no read model has applied yet
     cohort(idle_client, programme(idle_client))
     council(idle_client, "GB-EXE", "Exeter City Council")
@@ -167,7 +184,7 @@ def test_metrics_show_each_read_models_lag_computed_when_scraped(idle_client: Te
         frozenset({("read_model", "directory")}): 3,
         frozenset({("read_model", "cohort_timeline")}): 3,
     }
-    assert value(lagging, "waymark_event_log_head") == 3
+    assert value(lagging, "waymark_event_log_head") == start + 3
     assert value(lagging, "waymark_ready") == 0
 
     # When the read models catch up
@@ -176,7 +193,7 @@ def test_metrics_show_each_read_models_lag_computed_when_scraped(idle_client: Te
     # Then the next scrape says so
     caught_up = parse_metrics(idle_client.get("/metrics").text)
     assert set(series(caught_up, "waymark_read_model_lag_events").values()) == {0}
-    assert value(caught_up, "waymark_read_model_position", read_model="directory") == 3
+    assert value(caught_up, "waymark_read_model_position", read_model="directory") == start + 3
     assert value(caught_up, "waymark_ready") == 1
 
 

@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.settings import Settings
-from tests.conftest import fresh_postgres_database
+from tests.conftest import TEST_SECRET, fresh_postgres_database
 from tests.helpers import assert_problem, cohort, council, programme
+from tests.observe import server_without_projections
 from tests.tcp_proxy import FreezableProxy
 from web.app import create_app
 
@@ -21,15 +22,16 @@ TIMEOUT = 0.5
 
 
 def test_ready_when_the_database_answers_and_the_read_models_keep_up(client: TestClient) -> None:
-    written = client.post(
-        "/api/programmes", json={"name": "P", "description": "d", "sponsor_body": "s"}
-    ).json()
-    client.get("/api/programmes", params={"wait_for": written["position"]})
+    # Given a write, and the in-process worker given time to apply it
+    programme(client)
+    projector = client.app.state.waymark.projector  # type: ignore[attr-defined]
+    head = projector.log.head()
+    assert projector.wait_for(head, 5)
 
+    # When readiness is asked, then it is ready, at the log's head
     response = client.get("/readyz")
-
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "head": 1, "lag": 0, "max_lag": 10_000}
+    assert response.json() == {"status": "ready", "head": head, "lag": 0, "max_lag": 10_000}
     assert client.get("/healthz").json() == {"status": "ok"}
 
 
@@ -37,8 +39,7 @@ def test_not_ready_while_a_read_model_trails_the_log_by_more_than_the_bound(
     settings: Settings,
 ) -> None:
     # Given a bound of two events and no projection worker running
-    idle = settings.model_copy(update={"in_process_projections": False, "readiness_max_lag": 2})
-    with TestClient(create_app(idle)) as client:
+    with server_without_projections(settings, max_lag=2) as client:
         # When two events are appended, the read models are at the bound: still ready
         cohort(client, programme(client))
         at_bound = client.get("/readyz")
@@ -72,7 +73,12 @@ def freezable(postgres_admin: str, tmp_path: Path) -> Iterator[tuple[Settings, F
         proxied = f"postgresql://{parts['user']}{password}@127.0.0.1:{proxy.port}/{parts['dbname']}"
         try:
             yield (
-                Settings(data_dir=tmp_path, database_url=proxied, readiness_timeout=TIMEOUT),
+                Settings(
+                    data_dir=tmp_path,
+                    database_url=proxied,
+                    readiness_timeout=TIMEOUT,
+                    secret_key=TEST_SECRET,
+                ),
                 proxy,
             )
         finally:
