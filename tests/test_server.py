@@ -27,7 +27,7 @@ import psycopg
 import pytest
 
 from services.settings import Settings
-from tests.conftest import fresh_postgres_database
+from tests.conftest import TEST_SECRET, fresh_postgres_database
 from tests.observe import parse_metrics, value
 
 WAYMARK = Path(sys.executable).parent / "waymark"
@@ -48,8 +48,10 @@ def free_port() -> int:
 class Server:
     """A `waymark serve` subprocess whose output is read as it comes."""
 
-    def __init__(self, args: list[str], env: dict[str, str], port: int) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], port: int, token: str) -> None:
         self.base_url = f"http://127.0.0.1:{port}"
+        self.token = token
+        self.auth = {"Authorization": f"Bearer {token}"}
         self.process = subprocess.Popen(
             [str(WAYMARK), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             env=env,
@@ -118,6 +120,7 @@ def created_programme_id(server: Server) -> str:
     response = httpx.post(
         f"{server.base_url}/api/programmes",
         json={"name": "One more", "description": "d", "sponsor_body": "s"},
+        headers=server.auth,
         timeout=10,
     )
     assert response.status_code == 201, response.text
@@ -133,9 +136,20 @@ def server(postgres_admin: str, tmp_path: Path) -> Iterator[Server]:
             "WAYMARK_DATA_DIR": str(tmp_path),
             "WAYMARK_PROJECTION_POLL_INTERVAL": "0.05",
             "WAYMARK_READ_WAIT_TIMEOUT": str(READ_WAIT_SECONDS),
+            "WAYMARK_SECRET_KEY": TEST_SECRET,
         }
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        running = Server(["--workers", "2"], env, free_port())
+        env.pop("WAYMARK_DEMO", None)
+        added = subprocess.run(
+            [str(WAYMARK), "users", "add", "ops.admin", "--role", "admin"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert added.returncode == 0, added.stdout + added.stderr
+        token = added.stdout.strip().splitlines()[-1]
+        running = Server(["--workers", "2"], env, free_port(), token)
         try:
             yield running
         finally:
@@ -154,7 +168,7 @@ def test_two_workers_log_json_add_up_their_load_in_metrics_and_stop_cleanly_on_s
         response = httpx.post(
             f"{server.base_url}/api/programmes",
             json={"name": f"Programme {created}", "description": "d", "sponsor_body": "s"},
-            headers={"X-Waymark-Actor": "pm.jones", "Connection": "close"},
+            headers={**server.auth, "Connection": "close"},
             timeout=10,
         )
         assert response.status_code == 201, response.text
@@ -176,7 +190,7 @@ def test_two_workers_log_json_add_up_their_load_in_metrics_and_stop_cleanly_on_s
     lines = server.requests_logged("/api/programmes")
     assert len(lines) == created
     for line in lines:
-        assert line["status"] == 201 and line["actor"] == "pm.jones"
+        assert line["status"] == 201 and line["actor"] == "ops.admin"
         assert line["request_id"] and line["duration_ms"] >= 0
 
     # When it is sent SIGTERM while a read waits (for a position the log never reaches)
@@ -184,6 +198,7 @@ def test_two_workers_log_json_add_up_their_load_in_metrics_and_stop_cleanly_on_s
     cohort_id = httpx.post(
         f"{server.base_url}/api/programmes/{programme_id}/cohorts",
         json={"name": "C", "starts_on": "2026-01-05", "ends_on": "2026-06-26"},
+        headers=server.auth,
         timeout=10,
     ).json()["cohort_id"]
     in_flight: list[httpx.Response] = []
@@ -192,6 +207,7 @@ def test_two_workers_log_json_add_up_their_load_in_metrics_and_stop_cleanly_on_s
             httpx.get(
                 f"{server.base_url}/api/cohorts/{cohort_id}/timeline",
                 params={"wait_for": 10**9},
+                headers=server.auth,
                 timeout=10,
             )
         )
@@ -214,6 +230,7 @@ def test_two_workers_log_json_add_up_their_load_in_metrics_and_stop_cleanly_on_s
     server.stop()  # collects the rest of its output
     assert any(line.get("event") == "stopped" for line in server.log_lines())
     assert not [line for line in server.stderr if line.strip()], server.output()
+    assert server.token not in server.output()
 
 
 def test_waymark_init_creates_the_tables_and_can_run_again(settings: Settings) -> None:
@@ -247,3 +264,20 @@ def tables(settings: Settings) -> set[str]:
     with closing(sqlite3.connect(settings.data_dir / "read_models.sqlite3")) as models:
         rows = models.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     return {row[0] for row in rows}
+
+
+def test_serve_refuses_an_unsafe_configuration_before_any_worker_starts(tmp_path: Path) -> None:
+    env = {**os.environ, "WAYMARK_DATA_DIR": str(tmp_path)}
+    for name in ("WAYMARK_DATABASE_URL", "WAYMARK_SECRET_KEY", "WAYMARK_DEMO"):
+        env.pop(name, None)
+    refused = subprocess.run(
+        [str(WAYMARK), "serve", "--port", str(free_port()), "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    [line] = [json.loads(text) for text in refused.stdout.splitlines()]
+    assert line["level"] == "error" and line["event"] == "Waymark will not start"
+    assert any("WAYMARK_SECRET_KEY" in reason for reason in line["reasons"])

@@ -62,7 +62,7 @@ def serve(
     """Serve the API and pages."""
     if demo:
         os.environ["WAYMARK_DEMO"] = "true"
-    run_server(host=host, port=port, workers=workers, demo=demo, shutdown_timeout=shutdown_timeout)
+    run_server(host=host, port=port, workers=workers, shutdown_timeout=shutdown_timeout)
 
 
 @app.command()

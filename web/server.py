@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import structlog
 
 from services.container import Waymark
-from services.demo import load_demo
+from services.demo import create_demo_users, load_demo
 from services.settings import Settings
 from web.logs import configure_logging, logging_config
 
@@ -27,24 +27,34 @@ MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 log = structlog.get_logger("waymark.server")
 
 
-def prepare(settings: Settings, *, demo: bool = False) -> None:
-    """Create the event store and read-model tables (safe to repeat); load the demo if asked."""
+def prepare(settings: Settings, *, serving: bool = False) -> None:
+    """Create the event store and read-model tables (safe to repeat).
+
+    Before serving, also refuse an unsafe configuration, as each worker would,
+    and create the demo record and its sign-ins once, so workers need not race.
+    """
     waymark = Waymark(settings.model_copy(update={"in_process_projections": False}))
     try:
-        if demo and load_demo(waymark.records):
-            log.info("demo record loaded")
+        if serving:
+            refusals = settings.refusals(waymark.credentials.has_demo_credentials())
+            if refusals:
+                log.error("Waymark will not start", reasons=refusals)
+                raise SystemExit(1)
+            if settings.demo:
+                load_demo(waymark.records)
+                create_demo_users(waymark)
         log.info("store ready", head=waymark.projector.log.head())
     finally:
         waymark.close()
 
 
-def serve(*, host: str, port: int, workers: int, demo: bool, shutdown_timeout: float) -> None:
+def serve(*, host: str, port: int, workers: int, shutdown_timeout: float) -> None:
     """Serve until SIGTERM or SIGINT, then finish requests in flight and exit with 0."""
     import uvicorn
 
     settings = Settings()
     configure_logging(settings.log_level)
-    prepare(settings, demo=demo or settings.demo)
+    prepare(settings, serving=True)
     log.info(
         "serving",
         url=f"http://{host}:{port}/",
