@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from services.settings import Settings
@@ -27,6 +28,8 @@ def _default(field: FieldInfo) -> str:
     value: Any = field.default
     if value is None:
         return "unset"
+    if isinstance(value, SecretStr):
+        return "a placeholder"
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
     if isinstance(value, float):

@@ -172,23 +172,36 @@ def test_settings_read_from_the_compose_environment() -> None:
     assert settings.in_process_projections is False
 
 
-def test_the_database_password_must_be_given_and_reaches_every_service() -> None:
-    with pytest.raises(MissingVariable, match="POSTGRES_PASSWORD"):
-        interpolate(compose(), {})
-    resolved = interpolate(compose(), {"POSTGRES_PASSWORD": "s3cretHex42"})
-    services = resolved["services"]
-    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == "s3cretHex42"
+SECRETS = {"POSTGRES_PASSWORD": "s3cretHex42", "WAYMARK_SECRET_KEY": "k" * 40}
+
+
+@pytest.mark.parametrize("missing", sorted(SECRETS))
+def test_compose_will_not_start_without_each_secret(missing: str) -> None:
+    given = {name: value for name, value in SECRETS.items() if name != missing}
+    with pytest.raises(MissingVariable, match=missing):
+        interpolate(compose(), given)
+    for secret in SECRETS.values():
+        assert secret not in (ROOT / "docker-compose.yml").read_text()
+
+
+def test_the_secrets_given_reach_every_service_and_make_a_configuration_fit_to_serve() -> None:
+    services = interpolate(compose(), SECRETS)["services"]
+    postgres = services["postgres"]["environment"]
+    assert postgres["POSTGRES_PASSWORD"] == SECRETS["POSTGRES_PASSWORD"]
     for name in waymark_services():
         environment = services[name]["environment"]
-        settings = Settings(database_url=environment["WAYMARK_DATABASE_URL"])
+        settings = Settings(
+            **{k.removeprefix("WAYMARK_").lower(): v for k, v in environment.items()}
+        )
         assert settings.postgres_parts() == {
             "host": "postgres",
             "port": "5432",
-            "user": services["postgres"]["environment"]["POSTGRES_USER"],
-            "password": "s3cretHex42",
-            "dbname": services["postgres"]["environment"]["POSTGRES_DB"],
+            "user": postgres["POSTGRES_USER"],
+            "password": SECRETS["POSTGRES_PASSWORD"],
+            "dbname": postgres["POSTGRES_DB"],
         }, name
-    assert "s3cretHex42" not in (ROOT / "docker-compose.yml").read_text()
+        assert settings.secret_key.get_secret_value() == SECRETS["WAYMARK_SECRET_KEY"]
+        assert settings.refusals(has_demo_credentials=False) == [], name
 
 
 # -- the Dockerfile -----------------------------------------------------------------
