@@ -125,9 +125,31 @@ def test_an_unhandled_error_is_a_logged_500_problem_that_carries_the_request_id(
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.headers["X-Request-Id"] == "bug-1"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"  # hardened like any answer
     assert response.json()["status"] == 500
     [line] = logs.requests()
     assert (line["route"], line["status"], line["request_id"]) == ("/test-only/fail", 500, "bug-1")
+
+
+def test_a_body_refused_as_too_large_is_logged_and_counted(
+    client: TestClient, settings: Settings
+) -> None:
+    before = parse_metrics(client.get("/metrics").text)
+    with captured_logs() as logs:
+        response = client.post(
+            "/api/programmes",
+            content=b"x" * (settings.max_body_bytes + 1),
+            headers={"Content-Type": "application/json", "X-Request-Id": "big-1"},
+        )
+    after = parse_metrics(client.get("/metrics").text)
+
+    assert response.status_code == 413
+    assert response.headers["X-Request-Id"] == "big-1"
+    [line] = logs.requests()
+    assert (line["status"], line["request_id"]) == (413, "big-1")
+    labels = {"route": line["route"], "method": "POST", "status": "413"}
+    counted = value(after, "waymark_http_requests_total", **labels)
+    assert counted - value(before, "waymark_http_requests_total", **labels) == 1
 
 
 def test_metrics_count_requests_and_appended_events_by_kind(client: TestClient) -> None:

@@ -102,8 +102,8 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
         name="assets",
     )
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    observability.install(app)  # outside the body limit, so that 413s are logged too
     app.add_middleware(SecurityHeaders)
-    observability.install(app)  # outermost: it sees every answer, 413s included
     return app
 
 
