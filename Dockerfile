@@ -26,7 +26,8 @@ RUN /opt/waymark/bin/pip install .
 FROM python:3.11-slim-bookworm
 RUN groupadd --gid 10001 waymark \
     && useradd --uid 10001 --gid 10001 --home-dir /var/lib/waymark --create-home \
-       --shell /usr/sbin/nologin waymark
+       --shell /usr/sbin/nologin waymark \
+    && install -d -o waymark -g waymark -m 0700 /var/lib/waymark/data
 COPY --from=build /opt/waymark /opt/waymark
 ENV PATH=/opt/waymark/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

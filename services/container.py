@@ -39,8 +39,8 @@ from services.chained_recorders import (
     ChainedSQLiteApplicationRecorder,
 )
 from services.credentials import Credentials, SignInLimiter
-from services.ledger import Ledger
 from services.health import ReadinessCheck
+from services.ledger import Ledger
 from services.records import DecisionRecords
 from services.settings import Settings
 

@@ -250,6 +250,19 @@ def test_the_image_builds_every_package_and_serves_with_a_real_command() -> None
     assert command_line(json.loads(cmd))["host"] == "0.0.0.0"
 
 
+def test_the_apps_data_folder_and_so_its_signing_key_outlive_the_container() -> None:
+    run = dockerfile_stages()[-1]
+    variables = dict(
+        item.split("=", 1) for k, a in run if k == "ENV" for item in a.split() if "=" in item
+    )
+    data_dir = variables["WAYMARK_DATA_DIR"]
+    volumes = compose()["services"]["app"]["volumes"]
+    [named] = [v.split(":")[0] for v in volumes if v.split(":")[1] == data_dir]
+    assert named in compose()["volumes"]
+    # made in the image and owned by the user, so that a new volume starts out writable
+    assert any(k == "RUN" and f"-o waymark -g waymark -m 0700 {data_dir}" in a for k, a in run)
+
+
 def test_the_build_context_leaves_out_local_state_and_secrets() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", "data", ".env"} <= ignored
