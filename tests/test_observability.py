@@ -62,6 +62,18 @@ def test_each_request_is_one_json_log_line_with_its_id_actor_route_status_and_la
     assert "raw-7f3e" not in logs.text
 
 
+def test_a_static_file_is_logged_under_its_mount_not_its_file_name(client: TestClient) -> None:
+    with captured_logs() as logs:
+        found = client.get("/static/app/app.scss")
+        missing = client.get("/static/no-such-file-3b9d.css")
+    assert (found.status_code, missing.status_code) == (200, 404)
+    assert [(line["route"], line["status"]) for line in logs.requests()] == [
+        ("/static/{path}", 200),
+        ("/static/{path}", 404),
+    ]
+    assert "no-such-file-3b9d" not in logs.text
+
+
 def test_an_unsafe_request_id_is_replaced(client: TestClient) -> None:
     response = client.get("/healthz", headers={"X-Request-Id": 'x"\n{"forged": true}'})
     assert response.status_code == 200

@@ -14,6 +14,7 @@ from uuid import uuid4
 import structlog
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web import metrics
@@ -35,9 +36,15 @@ def request_id_of(scope: Scope) -> str:
 
 
 def route_of(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else metrics.UNMATCHED
+    """The template of the route that answered: an API route's, or a mount's plus ``{path}``."""
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return path
+    endpoint = scope.get("endpoint")
+    for candidate in getattr(scope.get("app"), "routes", ()):
+        if isinstance(candidate, Mount) and candidate.app is endpoint:
+            return f"{candidate.path}/{{path}}"
+    return metrics.UNMATCHED
 
 
 class RequestObserver:
