@@ -2,69 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from services.settings import Settings
 from tests.helpers import MANAGER, assert_problem, cohort, council, entry, programme, project
+from tests.processes import BIN, Server, environment, waymark
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def server_environment(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "WAYMARK_DATA_DIR": str(settings.data_dir),
-            "WAYMARK_DATABASE_URL": settings.database_url or "",
-            "WAYMARK_SECRET_KEY": settings.secret_key.get_secret_value(),
-        }
-    )
-    return env
 
 
 def test_schemathesis_finds_no_failures_with_all_checks(settings: Settings) -> None:
-    env = server_environment(settings)
-    added = subprocess.run(
-        [BIN / "waymark", "users", "add", "fuzzer", "--role", "admin"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    token = added.stdout.strip().splitlines()[-1]
-    port = free_port()
-    server = subprocess.Popen(
-        [BIN / "waymark", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = environment(settings)
+    token = waymark(settings, "users", "add", "fuzzer", "--role", "admin").strip().splitlines()[-1]
+    server = Server(settings)
+    server.start()
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        url = server.url
         run = subprocess.run(
             [
                 BIN / "schemathesis",
@@ -88,8 +45,7 @@ def test_schemathesis_finds_no_failures_with_all_checks(settings: Settings) -> N
         assert run.returncode == 0, run.stdout[-6000:]
         assert "passed" in run.stdout
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
 
 
 def test_malformed_json_is_a_400_problem(client: TestClient) -> None:
