@@ -330,6 +330,7 @@ def test_the_audit_log_filters_by_actor_record_kind_and_dates_and_pages_on(
     # by kind of record, and by dates
     councils = read_page(client, "/audit?aggregate_type=Council").table("Changes").rows[1:]
     assert [r[3] for r in councils] == ["Registered"]
+    assert councils[0][2].startswith("Council GB-EXE")
     assert client.get("/audit?aggregate_type=Council").text.count('href="/councils/GB-EXE"') == 1
     d = today
     in_range = f"since-day={d.day}&since-month={d.month}&since-year={d.year}"

@@ -32,16 +32,19 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 WaitFor = Annotated[int | None, Query(ge=0)]
 
 
-def _record_pages(waymark: Waymark) -> dict[str, str]:
-    """Where each council's page is, by the council's record id (its code's uuid5)."""
-    return {str(Council.create_id(c["code"])): f"/councils/{c['code']}" for c in waymark.councils()}
+def _council_codes(waymark: Waymark) -> dict[str, str]:
+    """Each council's code by its record id (the code's uuid5)."""
+    return {str(Council.create_id(c["code"])): c["code"] for c in waymark.councils()}
 
 
-def _record_page(row: dict[str, Any], councils: dict[str, str]) -> str:
+def _record(row: dict[str, Any], councils: dict[str, str]) -> tuple[str, str]:
+    """What a change's record is called on the page, and where its page is (if it has one)."""
     kind, record = row["aggregate_type"], row["aggregate_id"]
     if kind in ("Programme", "Cohort", "Project"):
-        return f"/{kind.lower()}s/{record}"
-    return councils.get(record, "") if kind == "Council" else ""
+        return kind, f"/{kind.lower()}s/{record}"
+    if kind == "Council" and record in councils:
+        return f"Council {councils[record]}", f"/councils/{councils[record]}"
+    return kind, ""
 
 
 @router.get("/audit", dependencies=[allow(Permission.AUDIT)])
@@ -89,9 +92,9 @@ def audit(
                 limit=AUDIT_PAGE,
             )
         )
-    councils = _record_pages(waymark)
+    councils = _council_codes(waymark)
     for row in items:
-        row["page"] = _record_page(row, councils)
+        row["record_name"], row["page"] = _record(row, councils)
     return pages.render(
         request,
         "audit.html",
