@@ -24,6 +24,21 @@ const POINTS = ["circle", "rect", "triangle", "rectRot", "crossRot", "star", "re
 const TEXT = "#0b0c0c";
 const GRID = "#b1b4b6";
 
+// A long label (a council's name) as lines of about `width` characters, so that a narrow
+// screen does not cut it off.
+function wrap(label, width = 16) {
+  const lines = [];
+  for (const word of String(label).split(" ")) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + word.length < width) {
+      lines[last] += ` ${word}`;
+    } else {
+      lines.push(word);
+    }
+  }
+  return lines;
+}
+
 function colour(series, index) {
   return NAMED[series.key] || PALETTE[index % PALETTE.length];
 }
@@ -31,7 +46,15 @@ function colour(series, index) {
 function barChart(spec) {
   const horizontal = Boolean(spec.horizontal);
   const counted = { beginAtZero: true, stacked: spec.stacked, ticks: { precision: 0 }, title: { display: true, text: spec.axis } };
-  const named = { stacked: spec.stacked, grid: { display: false } };
+  const named = {
+    stacked: spec.stacked,
+    grid: { display: false },
+    ticks: {
+      callback(value) {
+        return horizontal ? wrap(this.getLabelForValue(value)) : this.getLabelForValue(value);
+      },
+    },
+  };
   return {
     type: "bar",
     data: {
