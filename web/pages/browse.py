@@ -125,7 +125,7 @@ def cohort(
         error_for=by_input(errors),
         query=query,
         next_cursor=next_cursor,
-        first_page=cursor is not None,
+        first_page=cursor is None,
         freshness=freshness,
         kinds=list(ENTRY_KINDS),
         phases=[p.value for p in Phase],
