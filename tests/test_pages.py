@@ -17,6 +17,7 @@ from services.container import Waymark
 from tests.helpers import bearer, cohort, council, entry, make_user, programme, project
 from tests.test_search import HOSTILE
 from web.deps import SESSION_COOKIE
+from web.pages.compare import MAX_WEEKS, week_numbers
 
 
 def waymark_of(client: TestClient) -> Waymark:
@@ -358,6 +359,8 @@ def test_the_audit_log_says_what_is_wrong_with_a_filter(client: TestClient) -> N
     assert 'value="not-an-id"' in response.text
     assert "Correct the filters to see the changes." in response.text
     assert client.get("/audit?cursor=nonsense").status_code == 400
+    nul = client.get("/audit?actor=pm.jones%00")  # PostgreSQL text cannot hold NUL
+    assert nul.status_code == 200 and "By must be a username" in nul.text
 
 
 def test_search_shows_what_the_reader_may_see_page_by_page(client: TestClient) -> None:
@@ -404,3 +407,13 @@ def test_search_without_words_or_with_no_match_or_hostile_words_still_answers(
     too_long = client.get("/search", params={"q": "a" * 501})
     assert "Search words must be 500 characters or fewer" in too_long.text
     assert client.get("/search?q=walk&cursor=nonsense").status_code == 400
+
+
+def test_the_comparison_charts_the_weeks_begun_and_at_most_the_latest_52() -> None:
+    starts = date(2026, 1, 5)
+    assert list(week_numbers(starts, starts + timedelta(weeks=24), starts)) == [1]
+    assert list(week_numbers(starts, starts + timedelta(weeks=24), date(2026, 1, 12))) == [1, 2]
+    assert list(week_numbers(starts, date(2026, 6, 26), date(2027, 1, 1))) == list(range(1, 26))
+    assert list(week_numbers(starts, date(2026, 6, 26), date(2026, 1, 4))) == []
+    long = week_numbers(starts, date(2030, 1, 1), date(2028, 1, 2))
+    assert (long.start, long.stop - 1, len(long)) == (53, 104, MAX_WEEKS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -63,6 +64,10 @@ def audit(
     errors: list[FieldError] = []
     since = typed_day(raw, "since", "Recorded from", errors)
     until = typed_day(raw, "until", "Recorded up to", errors)
+    who = actor.strip()
+    if any(unicodedata.category(c) == "Cc" for c in who):
+        errors.append(FieldError("actor", "By must be a username, like demo-manager", "#actor"))
+        who = ""
     record = aggregate.strip()
     if record:
         try:
@@ -72,7 +77,7 @@ def audit(
             errors.append(FieldError("aggregate", message, "#aggregate"))
             record = ""
     filters = {
-        "actor": actor.strip(),
+        "actor": who,
         "aggregate": aggregate.strip(),
         "aggregate_type": aggregate_type if aggregate_type in AGGREGATE_TYPES else "",
         "order": order if order in ("asc", "desc") else "desc",
