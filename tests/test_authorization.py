@@ -434,6 +434,12 @@ PAGES: dict[tuple[str, str], tuple[PageCall, dict[str, int]]] = {
         lambda w: (f"/projects/{w.project}", None),
         page(200, *PAGE_READ_COHORT),
     ),
+    ("GET", "/cohorts/{cohort_id}/compare"): (
+        lambda w: (f"/cohorts/{w.cohort}/compare", None),
+        page(200, *PAGE_READ_COHORT),
+    ),
+    ("GET", "/audit"): (lambda w: ("/audit", None), page(200, *AUDITORS)),
+    ("GET", "/search"): (lambda w: ("/search?q=statement", None), page(200, *SIGNED_IN)),
     ("GET", "/projects/{project_id}/entries/new"): (
         lambda w: (f"/projects/{w.project}/entries/new", None),
         page(200, *ENTRY_WRITERS),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -17,7 +17,8 @@ from services.access import Permission
 from web.api import presenters
 from web.deps import PrincipalDep, WaymarkDep, allow
 from web.pages import present
-from web.pages.entry_forms import FieldError, FormField, body_values, by_input, raw_values
+from web.pages.dates import date_fields, end_of, typed, typed_day
+from web.pages.entry_forms import FieldError, by_input
 from web.pages.routing import PageRoute, PagesDep
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -66,23 +67,7 @@ def programme(
 
 # -- the cohort timeline ----------------------------------------------------------------
 
-FILTER_DATES = (
-    FormField("since", "date", required=False),
-    FormField("until", "date", required=False),
-)
-
-
-def _day(raw: dict[str, str], name: str, errors: list[FieldError]) -> date | None:
-    text = body_values(FILTER_DATES, raw).get(name)
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        label = "Decided from" if name == "since" else "Decided up to"
-        message = f"{label} must be a real date, like 27 3 2026"
-        errors.append(FieldError(name, message, f"#{name}-day"))
-        return None
+FILTER_DATES = date_fields("since", "until")
 
 
 @router.get("/cohorts/{cohort_id}", dependencies=[allow(Permission.READ_COHORT)])
@@ -100,9 +85,10 @@ def cohort(
 ) -> HTMLResponse:
     found = waymark.records.get_cohort(cohort_id)
     projects = waymark.projects_of(cohort_id)
-    raw = raw_values(FILTER_DATES, request.query_params)  # type: ignore[arg-type]
+    raw = typed(FILTER_DATES, request.query_params)
     errors: list[FieldError] = []
-    since, until = _day(raw, "since", errors), _day(raw, "until", errors)
+    since = typed_day(raw, "since", "Decided from", errors)
+    until = typed_day(raw, "until", "Decided up to", errors)
     filters = {
         "kind": kind if kind in ENTRY_KINDS else "",
         "council": council.upper()
@@ -139,7 +125,7 @@ def cohort(
         error_for=by_input(errors),
         query=query,
         next_cursor=next_cursor,
-        first_page=cursor is not None,
+        first_page=cursor is None,
         freshness=freshness,
         kinds=list(ENTRY_KINDS),
         phases=[p.value for p in Phase],
@@ -148,13 +134,7 @@ def cohort(
 
 # -- a project: its history, as it stands or stood ------------------------------------
 
-AS_OF = (FormField("as_of", "date", required=False),)
-
-
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
-        microseconds=1
-    )
+AS_OF = date_fields("as_of")
 
 
 @router.get("/projects/{project_id}", dependencies=[allow(Permission.READ_COHORT)])
@@ -170,27 +150,20 @@ def project(
     position: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
     current = waymark.records.get_project(project_id)
-    raw = raw_values(AS_OF, request.query_params)  # type: ignore[arg-type]
+    raw = typed(AS_OF, request.query_params)
     errors: list[FieldError] = []
     as_of: datetime | None = None
     shown = current
-    text = body_values(AS_OF, raw).get("as_of")
-    if text is not None:
+    day = typed_day(raw, "as_of", "The date", errors)
+    if day is not None:
+        as_of = end_of(day)
         try:
-            day = date.fromisoformat(text)
-        except ValueError:
+            shown = waymark.records.get_project(project_id, as_of=as_of)
+        except NotFound:
             errors.append(
-                FieldError("as_of", "The date must be a real date, like 27 3 2026", "#as_of-day")
+                FieldError("as_of", "The project had not started by that date", "#as_of-day")
             )
-        else:
-            as_of = _end_of(day)
-            try:
-                shown = waymark.records.get_project(project_id, as_of=as_of)
-            except NotFound:
-                errors.append(
-                    FieldError("as_of", "The project had not started by that date", "#as_of-day")
-                )
-                as_of = None
+            as_of = None
     entries = sorted(shown.entries.values(), key=lambda e: e.recorded_at, reverse=True)
     views = [present.entry_view(shown, e) for e in entries]
     statements = [

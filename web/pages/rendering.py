@@ -18,7 +18,7 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from services.access import Principal
+from services.access import Access, Permission, Principal, Scope
 from web.deps import session_csrf_token
 from web.pages import words
 
@@ -42,6 +42,7 @@ def environment() -> Environment:
         moment=long_moment,
         label=words.label,
         kind_name=words.kind_name,
+        event_name=words.event_name,
         kind_hint=words.kind_hint,
         choice_item=words.choice_item,
         link=link,
@@ -85,11 +86,12 @@ class Pages:
         self, request: Request, template: str, *, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
         principal: Principal | None = getattr(request.state, "principal", None)
-
+        access: Access = request.app.state.waymark.access
         html = self.env.get_template(template).render(
             request=request,
             path=request.url.path,
             principal=principal,
+            may_audit=principal is not None and access.allows(principal, Permission.AUDIT, Scope()),
             csrf_token=session_csrf_token(request),
             **context,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 #: Each entry kind as a person would name what happened.
@@ -110,6 +111,11 @@ CHOICES = {
     "local_digital_declaration": "Local Digital Declaration",
     "ministry": "The ministry",
     "own_organisation": "Own organisation",
+    # the comparison's scale bands, by population
+    "under_100k": "Under 100,000",
+    "100k_to_250k": "100,000 to 250,000",
+    "250k_to_500k": "250,000 to 500,000",
+    "500k_and_over": "500,000 and over",
 }
 
 
@@ -120,6 +126,11 @@ def label(value: Any) -> str:
         return CHOICES[text]
     words = text.replace("_", " ")
     return words[:1].upper() + words[1:]
+
+
+def event_name(name: str) -> str:
+    """An event's class name as words: ``CouncilEnrolled`` is "Council enrolled"."""
+    return label(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower())
 
 
 def kind_hint(kind: str) -> str:
