@@ -31,7 +31,7 @@ from playwright.sync_api import (
 
 from services.container import Waymark
 from services.settings import Settings
-from tests.conftest import IN_CI, TEST_SECRET
+from tests.conftest import IN_CI, TEST_SECRET, fresh_postgres_database
 from web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -81,18 +81,33 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def site_settings(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """The demo store for this module's tests, on each backend in turn."""
+    common = {
+        "data_dir": tmp_path_factory.mktemp("site"),
+        "secret_key": TEST_SECRET,
+        "cookie_secure": False,
+        "projection_poll_interval": 0.05,
+        "demo": True,
+    }
+    if request.param == "postgres":
+        for url in fresh_postgres_database(request.getfixturevalue("postgres_admin")):
+            yield Settings(database_url=url, **common)
+    else:
+        yield Settings(**common)
+
+
 @pytest.fixture(scope="module")
-def site(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(browser: Browser, site_settings: Settings) -> Iterator[Site]:
     """The demo record served on a free port, for this module's tests."""
     if not (ROOT / "web" / "static" / "vendor" / "waymark.css").exists():
         pytest.fail("the front-end assets are not built: run `make assets`")
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("site"),
-        secret_key=TEST_SECRET,
-        cookie_secure=False,
-        projection_poll_interval=0.05,
-        demo=True,
-    )
+    settings = site_settings
     app = create_app(settings)
     port = _free_port()
     server = uvicorn.Server(
