@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -50,6 +52,83 @@ T = TypeVar("T")
 def read_models() -> list[ReadModel]:
     """Every read model, in the order a batch is applied to them."""
     return [Directory(), CohortTimeline(), ProjectHistory(), Comparison(), AuditLog(), Search()]
+
+
+def rebuild_read_models(
+    settings: Settings,
+    names: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    *,
+    workers: int | None = None,
+) -> int:
+    """Drop the named read models (all by default) and build them again from the log.
+
+    On PostgreSQL the read models are shared among ``workers`` processes
+    (``WAYMARK_REBUILD_WORKERS``): each has its own position, so each process
+    catches up its own share, exactly once. Returns how many events were read.
+    """
+    workers = settings.rebuild_workers if workers is None else workers
+    waymark = Waymark(settings.model_copy(update={"in_process_projections": False}))
+    try:
+        projector = waymark.projector
+        chosen = projector.start_rebuild(names)
+        groups = _share(chosen, workers if settings.uses_postgres else 1)
+        if len(groups) < 2:
+            return projector.finish_rebuild(progress)
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(len(groups)) as pool:
+            results = [pool.apply_async(_finish_rebuild, (settings, group)) for group in groups]
+            reported = 0
+            while not all(result.ready() for result in results):
+                time.sleep(0.2)
+                reported = _report(projector, chosen, reported, progress)
+            counts = [result.get() for result in results]
+        _report(projector, chosen, reported, progress)
+        return max(counts)
+    finally:
+        waymark.close()
+
+
+def _share(names: Sequence[str], workers: int) -> list[list[str]]:
+    """The read models split into at most ``workers`` groups of about equal work."""
+    weights = {model.name: model.rebuild_weight for model in read_models()}
+    groups: list[list[str]] = [[] for _ in range(max(1, min(workers, len(names))))]
+    loads = [0] * len(groups)
+    for name in sorted(names, key=lambda n: -weights.get(n, 1)):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(name)
+        loads[lightest] += weights.get(name, 1)
+    return [group for group in groups if group]
+
+
+def _finish_rebuild(settings: Settings, names: list[str]) -> int:
+    """One process's share of a rebuild (run in a child process)."""
+    records = DecisionRecords(env=application_env(settings))
+    database = read_model_database(settings)
+    try:
+        projector = Projector(
+            database,
+            EventLog(records.recorder, records.mapper),
+            [model for model in read_models() if model.name in names],
+            batch_size=settings.projection_batch_size,
+        )
+        return projector.finish_rebuild()
+    finally:
+        database.close()
+        records.close()
+
+
+def _report(
+    projector: Projector, names: list[str], reported: int, progress: Callable[[int], None] | None
+) -> int:
+    """Tell ``progress`` how far the slowest of ``names`` has moved since last told."""
+    if progress is None:
+        return reported
+    positions = projector.positions()
+    reached = min(positions[name] for name in names)
+    if reached > reported:
+        progress(reached - reported)
+    return max(reached, reported)
 
 
 def application_env(settings: Settings) -> dict[str, str]:

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     projection_batch_size: int = Field(
         default=1000, ge=1, le=100_000, description="Events per read-model transaction."
     )
+    rebuild_workers: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="Processes that share a rebuild of the read models (PostgreSQL only).",
+    )
     projection_poll_interval: float = Field(
         default=0.2,
         gt=0,
