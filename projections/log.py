@@ -112,3 +112,14 @@ class FastDecoder:
         if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
             return self.transcoder._decode_obj(obj)
         return obj
+
+
+class FastMapper(Mapper[Any]):
+    """The library's mapper, decoding with ``FastDecoder`` (for the application's own reads)."""
+
+    def __init__(self, transcoder: Any, compressor: Any = None, cipher: Any = None) -> None:
+        super().__init__(transcoder, compressor, cipher)
+        self._decode = FastDecoder.for_mapper(Mapper(transcoder, compressor, cipher))
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return self._decode(stored_event)
