@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +22,9 @@ import orjson
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
+
+#: Seconds since its last use within which a pooled connection is used without a ping.
+RECENTLY_USED = 2.0
 
 
 class Cursor(Protocol):
@@ -270,15 +275,26 @@ class PostgresDatabase(Database):
     dialect = "postgres"
 
     def __init__(self, conninfo: str, *, pool_size: int = 5, timeout: float = 5.0) -> None:
+        self._returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
         self.pool = ConnectionPool(
             conninfo,
             min_size=1,
             max_size=pool_size,
             kwargs={"row_factory": dict_row, "connect_timeout": max(1, int(timeout))},
             timeout=timeout,
-            check=ConnectionPool.check_connection,
+            check=self._check,
+            reset=self._returning,
             open=True,
         )
+
+    def _returning(self, conn: Any) -> None:
+        self._returned[conn] = time.monotonic()
+
+    def _check(self, conn: Any) -> None:
+        """Ping a connection before use only if it sat idle: one that was in use a moment
+        ago is alive, and a ping per query would cost a round trip each time."""
+        if time.monotonic() - self._returned.get(conn, 0.0) > RECENTLY_USED:
+            ConnectionPool.check_connection(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:

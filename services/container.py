@@ -145,7 +145,10 @@ def application_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_CONN_MAX_AGE": "600",
-            "POSTGRES_PRE_PING": "y",
+            # No ping before each use (a round trip per query): the library retries its
+            # reads and writes on a dead connection, and so do the ledger's (see
+            # services.chained_recorders).
+            "POSTGRES_PRE_PING": "n",
             "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresApplicationRecorder),
         }
     settings.data_dir.mkdir(parents=True, exist_ok=True)
