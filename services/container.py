@@ -54,6 +54,10 @@ def read_models() -> list[ReadModel]:
     return [Directory(), CohortTimeline(), ProjectHistory(), Comparison(), AuditLog(), Search()]
 
 
+#: Events in the log from which a rebuild is shared between processes.
+PARALLEL_REBUILD_FROM = 50_000
+
+
 def rebuild_read_models(
     settings: Settings,
     names: Sequence[str] | None = None,
@@ -64,15 +68,21 @@ def rebuild_read_models(
     """Drop the named read models (all by default) and build them again from the log.
 
     On PostgreSQL the read models are shared among ``workers`` processes
-    (``WAYMARK_REBUILD_WORKERS``): each has its own position, so each process
-    catches up its own share, exactly once. Returns how many events were read.
+    (default ``WAYMARK_REBUILD_WORKERS`` once the log holds 50,000 events): each
+    has its own position, so each process catches up its own share, exactly
+    once. Returns how many events were read.
     """
-    workers = settings.rebuild_workers if workers is None else workers
     waymark = Waymark(settings.model_copy(update={"in_process_projections": False}))
     try:
         projector = waymark.projector
+        if workers is None:
+            # A short log is rebuilt before processes would have started.
+            long_log = projector.log.head() >= PARALLEL_REBUILD_FROM
+            workers = settings.rebuild_workers if long_log else 1
+        if not settings.uses_postgres:
+            workers = 1  # SQLite takes one writer at a time
         chosen = projector.start_rebuild(names)
-        groups = _share(chosen, workers if settings.uses_postgres else 1)
+        groups = _share(chosen, workers)
         if len(groups) < 2:
             return projector.finish_rebuild(progress)
         context = multiprocessing.get_context("spawn")
