@@ -40,6 +40,14 @@ def throwaway_database(admin_url: str = ADMIN_URL) -> Iterator[str]:
         shutil.rmtree(Path(tempfile.gettempdir()) / "waymark-bench" / name, ignore_errors=True)
 
 
+def postgres_answers(admin_url: str = ADMIN_URL) -> bool:
+    try:
+        with psycopg.connect(admin_url, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
 def data_dir_for(url: str) -> Path:
     """The data folder (signing key) that goes with a throw-away database."""
     path = Path(tempfile.gettempdir()) / "waymark-bench" / url.rsplit("/", 1)[-1]
