@@ -296,7 +296,7 @@ class Waymark:
         return directory_projects(self.database, str(cohort_id))
 
     def timeline(self, query: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]:
-        self.records.get_cohort(UUID(query.cohort_id))
+        self.records.check_cohort(UUID(query.cohort_id))
         if query.kind is not None and query.kind not in ENTRY_KINDS:
             raise InvalidValue("kind", f"must be one of: {', '.join(ENTRY_KINDS)}")
         if query.phase is not None and query.phase not in set(Phase):
@@ -324,7 +324,7 @@ class Waymark:
         follow_successors: bool = False,
     ) -> list[dict[str, Any]]:
         """One row per project of the cohort, as it stands (or stood ``as_of``)."""
-        self.records.get_cohort(cohort_id)
+        self.records.check_cohort(cohort_id)
         return comparison(
             self.database,
             self._comparison_query(

@@ -133,6 +133,12 @@ class DecisionRecords(Application[UUID]):
     def get_cohort(self, cohort_id: UUID) -> Cohort:
         return self._load(Cohort, cohort_id, "cohort", cohort_id)
 
+    def check_cohort(self, cohort_id: UUID) -> None:
+        """Raise ``NotFound`` unless the cohort exists (its first event only, not a replay)."""
+        first = next(iter(self.repository.event_store.get(cohort_id, limit=1)), None)
+        if not isinstance(first, Cohort.Formed):
+            raise NotFound("cohort", cohort_id)
+
     def get_council(self, code: str) -> Council:
         code = Council.check_code(code)
         return self._load(Council, Council.create_id(code), "council", code)
