@@ -148,7 +148,8 @@ def _sample(url: str) -> dict[str, Any]:
     """Cohorts, projects and an instant to ask about, from the read models."""
     with psycopg.connect(url) as conn:
         cohorts = [r[0] for r in conn.execute("SELECT cohort_id FROM dir_cohorts").fetchall()]
-        projects = [r[0] for r in conn.execute("SELECT project_id FROM dir_projects").fetchall()]
+        sql = "SELECT project_id FROM dir_projects WHERE withdrawn = 0"
+        projects = [r[0] for r in conn.execute(sql).fetchall()]
         first, last = conn.execute(
             "SELECT min(recorded_at), max(recorded_at) FROM audit_log"
         ).fetchone()
