@@ -187,18 +187,23 @@ def measure_reads(server: Server, url: str, size: int, results: Results, request
         def project() -> str:
             return str(rng.choice(sample["projects"]))
 
+        # The second page of each cohort's timeline, its cursor fetched beforehand.
+        second_pages = []
+        for cohort_id in sample["cohorts"][:50]:
+            path = f"/api/cohorts/{cohort_id}/timeline"
+            cursor = client.get(path, params={"limit": 50}).json().get("next_cursor")
+            second_pages.append((path, {"limit": 50, **({"cursor": cursor} if cursor else {})}))
+
         def later_page() -> httpx.Response:
-            path = f"/api/cohorts/{cohort()}/timeline"
-            first = client.get(path, params={"limit": 50}).json()
-            cursor = first.get("next_cursor")
-            return client.get(path, params={"limit": 50, **({"cursor": cursor} if cursor else {})})
+            path, params = rng.choice(second_pages)
+            return client.get(path, params=params)
 
         timed(
             "read_timeline_page",
             lambda: client.get(f"/api/cohorts/{cohort()}/timeline", params={"limit": 50}),
             "< 15 ms",
         )
-        timed("read_timeline_next_pages", later_page, None)
+        timed("read_timeline_second_page", later_page, "< 15 ms")
         timed(
             "read_comparison", lambda: client.get(f"/api/cohorts/{cohort()}/comparison"), "< 100 ms"
         )

@@ -39,7 +39,13 @@ def main() -> None:
             started = time.perf_counter()
             print(f"-- {size:,} events", flush=True)
             with throwaway_database() as url:
-                catch_up.run(url, size, results, stock_limit=500 if args.quick else 5_000)
+                catch_up.run(
+                    url,
+                    size,
+                    results,
+                    stock_limit=500 if args.quick else 5_000,
+                    shared=size < 1_000_000,
+                )
                 with served.serve(url) as server:
                     served.measure_reads(server, url, size, results, requests)
                     if n == 0:
