@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--quick", action="store_true", help="5,000 events, few requests")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--no-writes", action="store_true", help="skip the write benchmark")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     sizes = [5_000] if args.quick else [int(s) for s in args.sizes.split(",")]
@@ -48,7 +49,7 @@ def main() -> None:
                 )
                 with served.serve(url) as server:
                     served.measure_reads(server, url, size, results, requests)
-                    if n == 0:
+                    if n == 0 and not args.no_writes:
                         served.measure_writes(
                             server,
                             url,
