@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev assets lint typecheck layers pytest reliability docs clean
+.PHONY: run test install install-dev assets lint typecheck layers pytest reliability docs bench bench-quick clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Waymark needs Python 3.11 or newer")'
@@ -69,7 +69,15 @@ pytest: install-dev assets
 	@set +e; $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest ran no tests: failing" >&2; exit 1; fi; exit $$rc
 
-test: lint typecheck layers pytest
+# Every benchmark at 10k, 100k and 1M events on PostgreSQL (long: see docs/PERFORMANCE.md).
+bench: install-dev
+	$(BIN)/python -m bench.suite
+
+# The same at 5,000 events, to show the benchmarks still run; no figure is checked.
+bench-quick: install-dev
+	$(BIN)/python -m bench.suite --quick
+
+test: lint typecheck layers pytest bench-quick
 
 # A longer soak of the crash tests: many more SIGKILLs during the write load.
 reliability: install-dev

@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from projections.base import Positioned, ReadModel, decode_cursor, encode_cursor, instant
+from domain.project import Project
+from projections.base import (
+    Positioned,
+    ReadModel,
+    decode_cursor,
+    digest,
+    encode_cursor,
+    instant,
+)
 from projections.database import Database, Transaction
 from projections.summaries import summarise_event
 
@@ -32,6 +40,7 @@ def event_name(event: Any) -> tuple[str, str]:
 class AuditLog(ReadModel):
     name = "audit_log"
     version = 1
+    rebuild_weight = 2
     tables = ("audit_log",)
 
     def create_tables(self, tx: Transaction) -> None:
@@ -46,18 +55,34 @@ class AuditLog(ReadModel):
 
     def process(self, events: Sequence[Positioned], tx: Transaction) -> None:
         rows = []
+        names: dict[type, tuple[str, str]] = {}
         for position, event in events:
-            aggregate_type, name = event_name(event)
+            cls = type(event)
+            found = names.get(cls)
+            if found is None:
+                found = names[cls] = event_name(event)
+            if isinstance(event, Project.EntryRecorded):
+                # Worked out once for every read model that shows the entry.
+                entry = digest(tx, position, event)
+                recorded_at, aggregate_id, summary = (
+                    entry.recorded_at,
+                    entry.project_id,
+                    entry.summary,
+                )
+            else:
+                recorded_at = instant(event.timestamp)
+                aggregate_id = str(event.originator_id)
+                summary = summarise_event(event)
             rows.append(
                 (
                     position,
-                    instant(event.timestamp),
+                    recorded_at,
                     str(getattr(event, "actor", "") or ""),
-                    aggregate_type,
-                    str(event.originator_id),
+                    found[0],
+                    aggregate_id,
                     event.originator_version,
-                    name,
-                    summarise_event(event),
+                    found[1],
+                    summary,
                 )
             )
         tx.insert_many("audit_log", COLUMNS, rows)

@@ -37,6 +37,7 @@ ENTRY_COLUMNS = (
 class CohortTimeline(EntryReadModel):
     name = "cohort_timeline"
     version = 2
+    rebuild_weight = 3
     reference = ProjectsAndCouncils("tl")
     tables = ("tl_entries", *reference.tables)
 
@@ -76,8 +77,8 @@ class CohortTimeline(EntryReadModel):
 
     @handle.register
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
-        project = self.reference.project(event, batch)
         entry = digest(batch.tx, position, event)
+        project = self.reference.project(entry, batch)
         corrects = None
         entries = batch["tl_entries"]
         if isinstance(event, Project.EntryCorrected):

@@ -18,6 +18,8 @@ from datetime import date, timedelta
 from functools import singledispatchmethod
 from typing import Any
 
+import orjson
+
 from domain.cohort import Cohort
 from domain.council import Council
 from domain.programme import Programme
@@ -30,6 +32,7 @@ from projections.base import (
     ReadModel,
     Table,
     digest,
+    dump_json,
     instant,
     to_json,
 )
@@ -237,6 +240,7 @@ def fold_council(facts: Iterable[dict[str, Any]]) -> dict[str, Any]:
 class Comparison(ReadModel):
     name = "comparison"
     version = 1
+    rebuild_weight = 3
     tables = ("cmp_projects", "cmp_facts", "cmp_councils", "cmp_mappings", "cmp_cohorts")
 
     def create_tables(self, tx: Transaction) -> None:
@@ -274,9 +278,12 @@ class Comparison(ReadModel):
         )
 
     def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
+        tx = batch.tx
         wanted = {
-            str(e.originator_id)
-            for _, e in events
+            digest(tx, p, e).project_id
+            if isinstance(e, Project.EntryRecorded)
+            else str(e.originator_id)
+            for p, e in events
             if isinstance(e, (Project.EntryRecorded, Project.Withdrawn))
         }
         batch["cmp_projects"].load(batch.tx, wanted)
@@ -337,7 +344,7 @@ class Comparison(ReadModel):
                 "position": position,
                 "project_id": project_id,
                 "recorded_at": fact["recorded_at"],
-                "fact": json.dumps(fact, sort_keys=True, separators=(",", ":")),
+                "fact": dump_json(fact),
             }
         )
 
@@ -348,7 +355,7 @@ def _dated(table: Table, position: int, event: Any, fact: dict[str, Any]) -> Non
             "position": position,
             "subject_id": str(event.originator_id),
             "recorded_at": instant(event.timestamp),
-            "fact": json.dumps(fact, sort_keys=True, separators=(",", ":")),
+            "fact": dump_json(fact),
         }
     )
 
@@ -365,7 +372,7 @@ class StatefulBatch(Batch):
         if state is None:
             row = self["cmp_projects"].get(project_id)
             assert row is not None, f"an entry of an unknown project {project_id}"
-            state = json.loads(row["state"]) if row["state"] else new_state()
+            state = orjson.loads(row["state"]) if row["state"] else new_state()
             self.states[project_id] = state
         return state
 
@@ -380,7 +387,7 @@ class StatefulBatch(Batch):
 
 
 def _dump(state: dict[str, Any]) -> str:
-    return json.dumps(state, sort_keys=True, separators=(",", ":"))
+    return dump_json(state)
 
 
 # -- queries -----------------------------------------------------------------------

@@ -6,8 +6,11 @@ adapts it for psycopg. Rows come back as dicts on both backends.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
+import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,11 +18,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from projections.errors import DatabaseUnavailable
+
+#: Seconds since its last use within which a pooled connection is used without a ping.
+RECENTLY_USED = 2.0
 
 
 class Cursor(Protocol):
@@ -83,11 +90,49 @@ class Transaction:
         names = ", ".join(columns)
         if self.dialect == "postgres":
             with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(copy_text(rows))
         else:
             marks = ", ".join("?" * len(columns))
             self.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    def update_many(
+        self, table: str, key: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Set ``columns`` of many rows found by ``key``; each row is the columns' values
+        followed by its key. One statement on PostgreSQL, one prepared UPDATE on SQLite."""
+        if not rows:
+            return
+        if self.dialect == "postgres":
+            # The rows travel as one JSON array, typed by the table's own row type.
+            names = (*columns, key)
+            assignments = ", ".join(f"{c} = v.{c}" for c in columns)
+            self.cursor.execute(
+                f"UPDATE {table} AS t SET {assignments}"
+                f" FROM json_populate_recordset(NULL::{table}, %s) AS v"
+                f" WHERE t.{key} = v.{key}",
+                (orjson.dumps([dict(zip(names, row, strict=True)) for row in rows]).decode(),),
+            )
+        else:
+            assignments = ", ".join(f"{c} = ?" for c in columns)
+            self.cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {key} = ?", rows)
+
+    def secondary_indexes(self, tables: Sequence[str]) -> list[tuple[str, str]]:
+        """(name, definition) of the indexes on ``tables`` that no constraint needs."""
+        marks = ", ".join("?" * len(tables))
+        if self.dialect == "postgres":
+            sql = (
+                "SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i"
+                f" WHERE i.schemaname = current_schema() AND i.tablename IN ({marks})"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname"
+                " AND c.connamespace = current_schema()::regnamespace)"
+                " ORDER BY i.indexname"
+            )
+        else:
+            sql = (
+                "SELECT name, sql AS definition FROM sqlite_master WHERE type = 'index'"
+                f" AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY name"
+            )
+        return [(row["name"], row["definition"]) for row in self.all(sql, tables)]
 
     def all_in(
         self, sql: str, keys: Iterable[Any], params: Sequence[Any] = (), *, chunk: int = 500
@@ -112,6 +157,54 @@ class Transaction:
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = self.one(sql, params)
         return None if row is None else next(iter(row.values()))
+
+
+_COPY_SPECIAL = re.compile(r"[\\\n\r\t]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if type(value) is str:
+        return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value
+    return _copy_other(value)
+
+
+def _copy_other(value: Any) -> str:
+    if type(value) is bool:
+        return "t" if value else "f"
+    if type(value) is int:
+        return str(value)
+    raise TypeError(f"cannot COPY a {type(value).__name__}")
+
+
+def copy_text(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows in PostgreSQL's COPY text format (tab-separated, ``\\N`` for NULL), in one string.
+
+    One ``write`` of this is several times faster than ``write_row`` per row. Each
+    row is joined as it is and checked as a whole; only a row with something to
+    escape (a tab, newline, carriage return, backslash or NUL in a value) is
+    written field by field.
+    """
+    lines = []
+    for row in rows:
+        line = "\t".join(
+            ["\0" if v is None else v if type(v) is str else _copy_other(v) for v in row]
+        )
+        nones = row.count(None)
+        if (
+            "\\" not in line
+            and "\n" not in line
+            and "\r" not in line
+            and line.count("\t") == len(row) - 1
+            and line.count("\0") == nones
+        ):
+            lines.append(line.replace("\0", "\\N") if nones else line)
+        else:
+            lines.append("\t".join([_copy_field(v) for v in row]))
+    lines.append("")
+    return "\n".join(lines)
 
 
 @lru_cache(maxsize=1024)
@@ -184,15 +277,26 @@ class PostgresDatabase(Database):
     dialect = "postgres"
 
     def __init__(self, conninfo: str, *, pool_size: int = 5, timeout: float = 5.0) -> None:
+        self._returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
         self.pool = ConnectionPool(
             conninfo,
             min_size=1,
             max_size=pool_size,
             kwargs={"row_factory": dict_row, "connect_timeout": max(1, int(timeout))},
             timeout=timeout,
-            check=ConnectionPool.check_connection,
+            check=self._check,
+            reset=self._returning,
             open=True,
         )
+
+    def _returning(self, conn: Any) -> None:
+        self._returned[conn] = time.monotonic()
+
+    def _check(self, conn: Any) -> None:
+        """Ping a connection before use only if it sat idle: one that was in use a moment
+        ago is alive, and a ping per query would cost a round trip each time."""
+        if time.monotonic() - self._returned.get(conn, 0.0) > RECENTLY_USED:
+            ConnectionPool.check_connection(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:

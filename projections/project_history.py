@@ -32,6 +32,7 @@ ENTRY_COLUMNS = (
 class ProjectHistory(EntryReadModel):
     name = "project_history"
     version = 1
+    rebuild_weight = 3
     reference = ProjectsAndCouncils("hist")
     tables = ("hist_entries", *reference.tables)
 
@@ -71,8 +72,8 @@ class ProjectHistory(EntryReadModel):
 
     @handle.register
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
-        project = self.reference.project(event, batch)
         entry = digest(batch.tx, position, event)
+        project = self.reference.project(entry, batch)
         entries = batch["hist_entries"]
         corrects = effective = statement_version = None
         if isinstance(event, Project.EntryCorrected):

@@ -21,6 +21,10 @@ from projections.log import EventLog
 log = logging.getLogger(__name__)
 
 POSITIONS_TABLE = "read_model_positions"
+#: Secondary indexes dropped for a rebuild, made again once it has caught up.
+DEFERRED_INDEXES_TABLE = "read_model_deferred_indexes"
+#: Events per transaction while rebuilding: fewer, larger batches write faster.
+REBUILD_BATCH_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,12 @@ class Projector:
                 f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} ("
                 "name TEXT PRIMARY KEY, version INTEGER NOT NULL, position BIGINT NOT NULL)"
             )
+            tx.execute(
+                f"CREATE TABLE IF NOT EXISTS {DEFERRED_INDEXES_TABLE} ("
+                "name TEXT PRIMARY KEY, read_model TEXT NOT NULL, definition TEXT NOT NULL)"
+            )
+        # A rebuild that stopped before its end left indexes to make.
+        self.make_deferred_indexes()
         for model in self.read_models.values():
             with self.database.transaction() as tx:
                 row = tx.one(f"SELECT version FROM {POSITIONS_TABLE} WHERE name = ?", (model.name,))
@@ -82,9 +92,20 @@ class Projector:
                 started_over.append(model.name)
         return started_over
 
-    def _reset(self, model: ReadModel, tx: Transaction) -> None:
+    def _reset(self, model: ReadModel, tx: Transaction, *, defer_indexes: bool = False) -> None:
+        tx.execute(f"DELETE FROM {DEFERRED_INDEXES_TABLE} WHERE read_model = ?", (model.name,))
         model.drop_tables(tx)
         model.create_tables(tx)
+        if defer_indexes:
+            # Filling tables without their secondary indexes and making the indexes
+            # once at the end is much faster than keeping them up to date row by row.
+            for name, definition in tx.secondary_indexes(model.tables):
+                tx.execute(
+                    f"INSERT INTO {DEFERRED_INDEXES_TABLE} (name, read_model, definition)"
+                    " VALUES (?, ?, ?)",
+                    (name, model.name, definition),
+                )
+                tx.execute(f"DROP INDEX {name}")
         tx.execute(f"DELETE FROM {POSITIONS_TABLE} WHERE name = ?", (model.name,))
         tx.execute(
             f"INSERT INTO {POSITIONS_TABLE} (name, version, position) VALUES (?, ?, 0)",
@@ -98,8 +119,13 @@ class Projector:
         stored = {row["name"]: int(row["position"]) for row in rows}
         return {name: stored.get(name, 0) for name in self.read_models}
 
-    def catch_up_once(self, limit: int | None = None) -> int:
-        """Apply the next batch of events; returns how many events were read."""
+    def catch_up_once(self, limit: int | None = None, *, durable: bool = True) -> int:
+        """Apply the next batch of events; returns how many events were read.
+
+        ``durable=False`` (rebuilds) commits without waiting for the disk: a crash
+        may then lose the last batches, but always rows and position together, so
+        they are applied again, exactly once.
+        """
         positions = self.positions()
         if not positions:
             return 0
@@ -108,6 +134,8 @@ class Projector:
         if not batch:
             return 0
         with self.database.transaction() as tx:
+            if not durable and tx.dialect == "postgres":
+                tx.execute("SET LOCAL synchronous_commit = off")
             locked = self._lock_positions(tx)
             for name, model in self.read_models.items():
                 position = locked.get(name, 0)
@@ -122,25 +150,65 @@ class Projector:
         return len(batch)
 
     def _lock_positions(self, tx: Transaction) -> dict[str, int]:
+        """This projector's positions, locked (other read models' workers are not held up)."""
         lock = " FOR UPDATE" if tx.dialect == "postgres" else ""
-        rows = tx.all(f"SELECT name, position FROM {POSITIONS_TABLE} ORDER BY name{lock}")
+        names = sorted(self.read_models)
+        rows = tx.all(
+            f"SELECT name, position FROM {POSITIONS_TABLE}"
+            f" WHERE name IN ({', '.join('?' * len(names))}) ORDER BY name{lock}",
+            names,
+        )
         return {row["name"]: int(row["position"]) for row in rows}
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+    def catch_up(
+        self,
+        progress: Callable[[int], None] | None = None,
+        *,
+        batch_size: int | None = None,
+        durable: bool = True,
+    ) -> int:
         """Apply every event in the log now; returns how many were read."""
         total = 0
         while True:
-            count = self.catch_up_once()
+            count = self.catch_up_once(batch_size, durable=durable)
             if not count:
                 return total
             total += count
             if progress is not None:
                 progress(count)
 
+    def make_deferred_indexes(self) -> None:
+        """Make the indexes a rebuild dropped, one transaction each."""
+        names = sorted(self.read_models)
+        pending = self.database.all(
+            f"SELECT name FROM {DEFERRED_INDEXES_TABLE}"
+            f" WHERE read_model IN ({', '.join('?' * len(names))}) ORDER BY name",
+            names,
+        )
+        for row in pending:
+            with self.database.transaction() as tx:
+                found = tx.one(
+                    f"DELETE FROM {DEFERRED_INDEXES_TABLE} WHERE name = ? RETURNING definition",
+                    (row["name"],),
+                )
+                if found is not None:  # another worker may have made it meanwhile
+                    if tx.dialect == "postgres":
+                        tx.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                    tx.execute(found["definition"])
+
     def rebuild(
         self, names: Sequence[str] | None = None, progress: Callable[[int], None] | None = None
     ) -> int:
         """Drop the named read models (all by default) and build them again from the log."""
+        self.start_rebuild(names)
+        return self.finish_rebuild(progress)
+
+    def start_rebuild(self, names: Sequence[str] | None = None) -> list[str]:
+        """Empty the named read models (all by default), their positions back to 0.
+
+        Their secondary indexes are dropped until ``finish_rebuild`` makes them.
+        Returns the names.
+        """
         chosen = list(names) if names else list(self.read_models)
         unknown = [name for name in chosen if name not in self.read_models]
         if unknown:
@@ -149,8 +217,20 @@ class Projector:
         with self.database.transaction() as tx:
             self._lock_positions(tx)
             for name in chosen:
-                self._reset(self.read_models[name], tx)
-        return self.catch_up(progress)
+                self._reset(self.read_models[name], tx, defer_indexes=True)
+        return chosen
+
+    def finish_rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Catch up in large batches, then make the indexes; returns how many events were read.
+
+        Each read model keeps its own position, so projectors of disjoint sets of
+        read models can finish a rebuild side by side, in separate processes.
+        """
+        count = self.catch_up(
+            progress, batch_size=max(self.batch_size, REBUILD_BATCH_SIZE), durable=False
+        )
+        self.make_deferred_indexes()
+        return count
 
     def status(self) -> list[Status]:
         head = self.log.head()

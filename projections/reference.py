@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.council import Council
 from domain.project import Project
-from projections.base import Batch, Positioned, ReadModel, Table
+from projections.base import Batch, Digest, Positioned, ReadModel, Table, digest
 from projections.database import Transaction
 
 PROJECT_COLUMNS = ("project_id", "cohort_id", "council_code", "title", "phase", "statements")
@@ -47,22 +47,24 @@ class ProjectsAndCouncils:
 
     def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
         projects, councils = set(), set()
-        for _, event in events:
+        tx = batch.tx
+        for position, event in events:
             if isinstance(event, Project.EntryRecorded):
-                projects.add(str(event.originator_id))
+                projects.add(digest(tx, position, event).project_id)
             elif isinstance(event, Council.ProfileUpdated):
                 councils.add(str(event.originator_id))
         batch[self.projects].load(batch.tx, projects)
         batch[self.councils].load(batch.tx, councils)
 
-    def follow(self, event: Any, batch: Batch) -> None:
+    def follow(self, position: int, event: Any, batch: Batch) -> None:
         if isinstance(event, Project.EntryRecorded):
-            project_id = str(event.originator_id)
-            project = batch[self.projects].get(project_id)
-            assert project is not None, f"entry {event.entry_id} of an unknown project"
             if isinstance(event, Project.PhaseChanged):
+                project_id = digest(batch.tx, position, event).project_id
                 batch[self.projects].change(project_id, phase=event.phase)
             elif isinstance(event, Project.ProblemStatementIterated):
+                project_id = digest(batch.tx, position, event).project_id
+                project = batch[self.projects].get(project_id)
+                assert project is not None, f"entry {event.entry_id} of an unknown project"
                 batch[self.projects].change(project_id, statements=project["statements"] + 1)
         elif isinstance(event, Project.Started):
             batch[self.projects].add(
@@ -82,9 +84,9 @@ class ProjectsAndCouncils:
         elif isinstance(event, Council.ProfileUpdated) and "name" in event.changes:
             batch[self.councils].change(str(event.originator_id), name=event.changes["name"])
 
-    def project(self, event: Project.EntryRecorded, batch: Batch) -> dict[str, Any]:
-        project = batch[self.projects].get(str(event.originator_id))
-        assert project is not None
+    def project(self, entry: Digest, batch: Batch) -> dict[str, Any]:
+        project = batch[self.projects].get(entry.project_id)
+        assert project is not None, f"entry {entry.entry_id} of an unknown project"
         return project
 
 
@@ -102,6 +104,6 @@ class EntryReadModel(ReadModel):
         self.prefetch(events, batch)
         handler, follow = self.handler, self.reference.follow
         for position, event in events:
-            follow(event, batch)
+            follow(position, event, batch)
             handler(type(event))(self, event, position, batch)
         batch.write()

@@ -72,6 +72,7 @@ def _texts(value: Any) -> Iterable[str]:
 class Search(EntryReadModel):
     name = "search"
     version = 1
+    rebuild_weight = 4
     reference = ProjectsAndCouncils("srch")
     tables = ("search_entries", "search_terms", *reference.tables)
 
@@ -123,8 +124,8 @@ class Search(EntryReadModel):
 
     @handle.register
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
-        project = self.reference.project(event, batch)
         entry = digest(batch.tx, position, event)
+        project = self.reference.project(entry, batch)
         entries = batch["search_entries"]
         if isinstance(event, Project.EntryCorrected):
             entries.change(str(event.corrects), superseded_by=entry.entry_id)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property, partial
 from typing import TypeVar
 from uuid import UUID
 
@@ -72,11 +73,19 @@ class Principal:
 
 @dataclass(frozen=True)
 class Scope:
-    """What a request is about, resolved to the programme and councils it concerns."""
+    """What a request is about, resolved to the programme and councils it concerns.
+
+    The cohort's councils are looked up only if a rule asks (only participants'
+    do): finding them replays the cohort.
+    """
 
     programme_id: UUID | None = None
-    cohort_councils: frozenset[str] = frozenset()
+    find_cohort_councils: Callable[[], frozenset[str]] = frozenset
     project_council: str | None = None
+
+    @cached_property
+    def cohort_councils(self) -> frozenset[str]:
+        return self.find_cohort_councils()
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,7 @@ class Access:
         if cohort_id is not None:
             return Scope(
                 programme_id=self.facts.cohort_programme(cohort_id),
-                cohort_councils=self.facts.cohort_councils(cohort_id),
+                find_cohort_councils=partial(self.facts.cohort_councils, cohort_id),
                 project_council=council,
             )
         return Scope(programme_id=programme_id)

@@ -346,6 +346,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         )
         return links[-1]
 
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def select_links(self, after: int, limit: int, upto: int | None = None) -> Sequence[Link]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
@@ -357,12 +358,14 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             )
             return [_link(row) for row in curs.fetchall()]
 
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def chain_head(self) -> Link | None:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._select_head)
             row = curs.fetchone()
             return _link(row) if row else None
 
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def select_checkpoints(
         self, after: int = 0, limit: int | None = None, key_id: str | None = None
     ) -> Sequence[Checkpoint]:
@@ -376,6 +379,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             )
             return [_checkpoint(row) for row in curs.fetchall()]
 
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def latest_checkpoint(self, key_id: str) -> Checkpoint | None:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
@@ -387,6 +391,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             row = curs.fetchone()
             return _checkpoint(row) if row else None
 
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def insert_checkpoint(self, checkpoint: Checkpoint) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -53,6 +55,93 @@ def read_models() -> list[ReadModel]:
     return [Directory(), CohortTimeline(), ProjectHistory(), Comparison(), AuditLog(), Search()]
 
 
+#: Events in the log from which a rebuild is shared between processes.
+PARALLEL_REBUILD_FROM = 50_000
+
+
+def rebuild_read_models(
+    settings: Settings,
+    names: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    *,
+    workers: int | None = None,
+) -> int:
+    """Drop the named read models (all by default) and build them again from the log.
+
+    On PostgreSQL the read models are shared among ``workers`` processes
+    (default ``WAYMARK_REBUILD_WORKERS`` once the log holds 50,000 events): each
+    has its own position, so each process catches up its own share, exactly
+    once. Returns how many events were read.
+    """
+    waymark = Waymark(settings.model_copy(update={"in_process_projections": False}))
+    try:
+        projector = waymark.projector
+        if workers is None:
+            # A short log is rebuilt before processes would have started.
+            long_log = projector.log.head() >= PARALLEL_REBUILD_FROM
+            workers = settings.rebuild_workers if long_log else 1
+        if not settings.uses_postgres:
+            workers = 1  # SQLite takes one writer at a time
+        chosen = projector.start_rebuild(names)
+        groups = _share(chosen, workers)
+        if len(groups) < 2:
+            return projector.finish_rebuild(progress)
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(len(groups)) as pool:
+            results = [pool.apply_async(_finish_rebuild, (settings, group)) for group in groups]
+            reported = 0
+            while not all(result.ready() for result in results):
+                time.sleep(0.2)
+                reported = _report(projector, chosen, reported, progress)
+            counts = [result.get() for result in results]
+        _report(projector, chosen, reported, progress)
+        return max(counts)
+    finally:
+        waymark.close()
+
+
+def _share(names: Sequence[str], workers: int) -> list[list[str]]:
+    """The read models split into at most ``workers`` groups of about equal work."""
+    weights = {model.name: model.rebuild_weight for model in read_models()}
+    groups: list[list[str]] = [[] for _ in range(max(1, min(workers, len(names))))]
+    loads = [0] * len(groups)
+    for name in sorted(names, key=lambda n: -weights.get(n, 1)):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(name)
+        loads[lightest] += weights.get(name, 1)
+    return [group for group in groups if group]
+
+
+def _finish_rebuild(settings: Settings, names: list[str]) -> int:
+    """One process's share of a rebuild (run in a child process)."""
+    records = DecisionRecords(env=application_env(settings))
+    database = read_model_database(settings)
+    try:
+        projector = Projector(
+            database,
+            EventLog(records.recorder, records.mapper),
+            [model for model in read_models() if model.name in names],
+            batch_size=settings.projection_batch_size,
+        )
+        return projector.finish_rebuild()
+    finally:
+        database.close()
+        records.close()
+
+
+def _report(
+    projector: Projector, names: list[str], reported: int, progress: Callable[[int], None] | None
+) -> int:
+    """Tell ``progress`` how far the slowest of ``names`` has moved since last told."""
+    if progress is None:
+        return reported
+    positions = projector.positions()
+    reached = min(positions[name] for name in names)
+    if reached > reported:
+        progress(reached - reported)
+    return max(reached, reported)
+
+
 def application_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing settings that follow from ours."""
     if settings.uses_postgres:
@@ -67,7 +156,10 @@ def application_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "POSTGRES_CONNECT_TIMEOUT": str(settings.database_timeout),
             "POSTGRES_CONN_MAX_AGE": "600",
-            "POSTGRES_PRE_PING": "y",
+            # No ping before each use (a round trip per query): the library retries its
+            # reads and writes on a dead connection, and so do the ledger's (see
+            # services.chained_recorders).
+            "POSTGRES_PRE_PING": "n",
             "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresApplicationRecorder),
         }
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -214,7 +306,7 @@ class Waymark:
         return directory_projects(self.database, str(cohort_id))
 
     def timeline(self, query: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]:
-        self.records.get_cohort(UUID(query.cohort_id))
+        self.records.check_cohort(UUID(query.cohort_id))
         if query.kind is not None and query.kind not in ENTRY_KINDS:
             raise InvalidValue("kind", f"must be one of: {', '.join(ENTRY_KINDS)}")
         if query.phase is not None and query.phase not in set(Phase):
@@ -242,7 +334,7 @@ class Waymark:
         follow_successors: bool = False,
     ) -> list[dict[str, Any]]:
         """One row per project of the cohort, as it stands (or stood ``as_of``)."""
-        self.records.get_cohort(cohort_id)
+        self.records.check_cohort(cohort_id)
         return comparison(
             self.database,
             self._comparison_query(

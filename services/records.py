@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -17,7 +18,13 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Recording,
+    Transcoding,
+)
 
 from domain.cohort import Cohort
 from domain.council import Council
@@ -25,11 +32,14 @@ from domain.errors import Conflict, InvalidValue, NotFound, StaleVersion
 from domain.programme import Programme
 from domain.project import Project
 from domain.user import Grant, User
+from projections.log import FastMapper
 
 A = TypeVar("A", bound=Aggregate)
 
 #: How often a command is re-applied when another writer got in first.
 MAX_ATTEMPTS = 20
+#: Projects kept in memory after a write, for the next write to them (about 300 KB each).
+WRITTEN_KEPT = 64
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "https://waymark.example/idempotency")
 
 
@@ -40,6 +50,14 @@ def idempotent_id(scope: str, key: str | None) -> UUID | None:
     if not 1 <= len(key) <= 200:
         raise InvalidValue("Idempotency-Key", "must be 1-200 characters")
     return uuid5(IDEMPOTENCY_NAMESPACE, f"{scope}/{key}")
+
+
+def _replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's ``project_aggregate`` without its per-event ``isinstance`` check
+    against a runtime Protocol, which costs more than applying the event."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 class DateAsISO(Transcoding):
@@ -75,6 +93,16 @@ class DecisionRecords(Application[UUID]):
         #: domain event and its notification, whose ``id`` is the log position).
         self.listeners: list[Callable[[Sequence[Recording[UUID]]], None]] = []
         self._stripes = [threading.Lock() for _ in range(64)]
+        #: Projects as last saved by this process, for the next write to each (see _change).
+        self._written: OrderedDict[UUID, Project] = OrderedDict()
+        self._written_lock = threading.Lock()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper with a faster decoder: the same events, read about 3x faster."""
+        mapper = super().construct_mapper()
+        if type(mapper) is not Mapper:
+            return mapper
+        return FastMapper(mapper.transcoder, mapper.compressor, mapper.cipher)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -93,7 +121,7 @@ class DecisionRecords(Application[UUID]):
 
     def _load(self, cls: type[A], aggregate_id: UUID, what: str, key: object) -> A:
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id, projector_func=_replay)
         except AggregateNotFoundError:
             raise NotFound(what, key) from None
         if not isinstance(aggregate, cls):
@@ -106,6 +134,12 @@ class DecisionRecords(Application[UUID]):
     def get_cohort(self, cohort_id: UUID) -> Cohort:
         return self._load(Cohort, cohort_id, "cohort", cohort_id)
 
+    def check_cohort(self, cohort_id: UUID) -> None:
+        """Raise ``NotFound`` unless the cohort exists (its first event only, not a replay)."""
+        first = next(iter(self.repository.event_store.get(cohort_id, limit=1)), None)
+        if not isinstance(first, Cohort.Formed):
+            raise NotFound("cohort", cohort_id)
+
     def get_council(self, code: str) -> Council:
         code = Council.check_code(code)
         return self._load(Council, Council.create_id(code), "council", code)
@@ -114,14 +148,15 @@ class DecisionRecords(Application[UUID]):
         """The project now, or exactly as the record stood at the instant ``as_of``."""
         if as_of is None:
             return self._load(Project, project_id, "project", project_id)
-        version = None
-        for event in self.repository.event_store.get(project_id):
+        # One pass: the events recorded by then, applied as they are read.
+        project: Any = None
+        events: Iterable[Any] = self.repository.event_store.get(project_id)
+        for event in events:
             if getattr(event, "timestamp") > as_of:  # noqa: B009 - not on the protocol
                 break
-            version = event.originator_version
-        if version is None:
+            project = event.mutate(project)
+        if project is None:
             raise NotFound("project", f"{project_id} as of {as_of.isoformat()}")
-        project: Aggregate = self.repository.get(project_id, version=version)
         if not isinstance(project, Project):
             raise NotFound("project", project_id)
         return project
@@ -178,6 +213,8 @@ class DecisionRecords(Application[UUID]):
         load: Callable[[], A],
         change: Callable[[A], list[Aggregate] | None],
         expected_version: int | None,
+        *,
+        keep: bool = False,
     ) -> Written:
         """Load, check the expected version, apply, save; retry if another writer won.
 
@@ -185,10 +222,18 @@ class DecisionRecords(Application[UUID]):
         only against other processes. With ``expected_version`` (from
         ``If-Match``) a lost race is the caller's to resolve, so it is refused
         with ``StaleVersion`` instead of retried.
+
+        With ``keep`` (projects), the aggregate as saved is kept for the next write
+        to it, which then reads only the events recorded since (by any process)
+        instead of replaying the whole project. A kept aggregate is taken out while
+        it is changed and put back only once saved, so no reader ever sees it and
+        a failed change never leaves a changed copy behind.
         """
         with self._stripes[aggregate_id.int % len(self._stripes)]:
             for attempt in range(MAX_ATTEMPTS):
-                aggregate = load()
+                aggregate = self._take_kept(aggregate_id) if keep else None
+                if aggregate is None:
+                    aggregate = load()
                 if expected_version is not None and aggregate.version != expected_version:
                     raise StaleVersion(expected_version, aggregate.version)
                 others = change(aggregate) or []
@@ -199,8 +244,24 @@ class DecisionRecords(Application[UUID]):
                         raise StaleVersion(expected_version, aggregate.version + 1) from None
                     time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311
                     continue
+                if keep and isinstance(aggregate, Project):
+                    self._keep(aggregate)
                 return Written(aggregate.id, aggregate.version, position)
         raise Conflict("too many concurrent changes to the same record; try again")
+
+    def _take_kept(self, aggregate_id: UUID) -> Any:
+        """The kept aggregate, brought up to date with events recorded since; None if none."""
+        with self._written_lock:
+            kept = self._written.pop(aggregate_id, None)
+        if kept is None:
+            return None
+        return _replay(kept, self.repository.event_store.get(aggregate_id, gt=kept.version))
+
+    def _keep(self, project: Project) -> None:
+        with self._written_lock:
+            self._written[project.id] = project
+            while len(self._written) > WRITTEN_KEPT:
+                self._written.popitem(last=False)
 
     # -- commands -------------------------------------------------------------
 
@@ -340,7 +401,7 @@ class DecisionRecords(Application[UUID]):
             )
 
         written = self._change(
-            project_id, lambda: self.get_project(project_id), record, expected_version
+            project_id, lambda: self.get_project(project_id), record, expected_version, keep=True
         )
         return Written(new_entry_id, written.version, written.position)
 

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     projection_batch_size: int = Field(
         default=1000, ge=1, le=100_000, description="Events per read-model transaction."
     )
+    rebuild_workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Processes that share a rebuild of the read models (PostgreSQL only; "
+        "worth it only with idle cores for both the processes and PostgreSQL).",
+    )
     projection_poll_interval: float = Field(
         default=0.2,
         gt=0,

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from domain.errors import DomainError
 from services.chained_recorders import StoreNotEmpty
-from services.container import Waymark
+from services.container import Waymark, rebuild_read_models
 from services.demo import load_demo
 from services.ledger import LedgerTampered, read_checkpoints, trusted_from, verify_export
 from services.ledger_chain import Verdict
@@ -108,8 +108,8 @@ def projections_rebuild(
         with _progress_bar(waymark) as progress:
             task = progress.add_task("Rebuilding", total=total)
             try:
-                count = waymark.projector.rebuild(
-                    [name] if name else None, lambda n: progress.advance(task, n)
+                count = rebuild_read_models(
+                    waymark.settings, [name] if name else None, lambda n: progress.advance(task, n)
                 )
             except KeyError as error:
                 console.print(f"[red]{error.args[0]}[/red]")

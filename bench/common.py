@@ -1,0 +1,105 @@
+"""What the benchmarks share: throw-away databases, the machine, results, percentiles."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+RESULTS = ROOT / "bench" / "results.json"
+
+
+@contextmanager
+def throwaway_database(admin_url: str = ADMIN_URL) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one measurement, dropped afterwards."""
+    name = f"waymark_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(Path(tempfile.gettempdir()) / "waymark-bench" / name, ignore_errors=True)
+
+
+def postgres_answers(admin_url: str = ADMIN_URL) -> bool:
+    try:
+        with psycopg.connect(admin_url, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def data_dir_for(url: str) -> Path:
+    """The data folder (signing key) that goes with a throw-away database."""
+    path = Path(tempfile.gettempdir()) / "waymark-bench" / url.rsplit("/", 1)[-1]
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def machine(admin_url: str = ADMIN_URL) -> str:
+    with psycopg.connect(admin_url, connect_timeout=3) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    version = row[0].split()[0] if row else "?"
+    load = os.getloadavg()[0]
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, PostgreSQL {version}, load {load:.1f}"
+    )
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """p50, p95, p99 of samples in seconds, as milliseconds."""
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50": cuts[49] * 1000, "p95": cuts[94] * 1000, "p99": cuts[98] * 1000}
+
+
+class Results:
+    """Figures of one run, written to bench/results.json (replacing same name and size)."""
+
+    def __init__(self, record: bool) -> None:
+        self.record = record
+        self.figures: list[dict[str, Any]] = []
+        self.where = machine()
+
+    def add(self, name: str, value: float, unit: str, size: int, target: str | None = None) -> None:
+        figure = {
+            "name": name,
+            "value": round(value, 2) if value < 100 else round(value),
+            "unit": unit,
+            "target": target,
+            "size": size,
+        }
+        self.figures.append(figure)
+        shown = f"{figure['value']:,}" if isinstance(figure["value"], int) else figure["value"]
+        goal = f"  (target {target})" if target else ""
+        print(f"  {name:<34} {shown:>12} {unit:<10} size {size:,}{goal}", flush=True)
+
+    def save(self) -> None:
+        if not self.record or not self.figures:
+            return
+        today = date.today().isoformat()
+        kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+        new = {(f["name"], f["size"]) for f in self.figures}
+        kept = [f for f in kept if (f["name"], f["size"]) not in new]
+        kept.extend({**f, "date": today, "machine": self.where} for f in self.figures)
+        kept.sort(key=lambda f: (f["name"], f["size"]))
+        RESULTS.write_text(json.dumps(kept, indent=2) + "\n")
