@@ -16,7 +16,8 @@ from projections.log import FastDecoder
 from projections.projector import DEFERRED_INDEXES_TABLE
 from services.container import Waymark, read_models, rebuild_read_models
 from services.settings import Settings
-from tests.test_read_model_rebuild import play, snapshot
+from tests.helpers import read_model_rows
+from tests.test_read_model_rebuild import play
 
 HISTORY = [
     ("entry", 0, "problem_statement_iterated", 1),
@@ -102,10 +103,10 @@ def test_a_rebuild_shared_between_processes_gives_the_tables_one_process_gives(
     try:
         play(waymark, HISTORY)
         waymark.projector.rebuild()
-        alone = snapshot(waymark)
+        alone = read_model_rows(waymark)
         count = rebuild_read_models(settings, workers=2)
         assert count == waymark.projector.log.head()
-        assert snapshot(waymark) == alone
+        assert read_model_rows(waymark) == alone
         assert {s.lag for s in waymark.projector.status()} == {0}
     finally:
         waymark.close()
