@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/audit", tags=["audit"], responses=PROBLEM_RESPON
 @router.get("", dependencies=[allow(Permission.AUDIT)])
 def audit_log(
     waymark: WaymarkDep,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
+    actor: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
     aggregate: Annotated[str | None, Query(max_length=200, description="An aggregate id.")] = None,
     aggregate_type: Annotated[
         str | None, Query(max_length=100, description="Programme, Cohort, Council, Project, ...")
