@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.errors import DomainError, InvalidValue, NotFound
+from domain.fields import CONTROL
 from domain.project import ENTRY_KINDS
 from domain.vocabulary import Phase
 from projections.audit_log import AuditLog, AuditQuery, audit_log
@@ -261,6 +262,8 @@ class Waymark:
 
     def sign_in(self, username: str, password: str, address: str) -> str | None:
         """A new session id for the right password; None otherwise. Raises when throttled."""
+        if CONTROL.search(username):  # no user has one (and PostgreSQL text cannot hold NUL)
+            raise InvalidValue("username", "must not contain control characters")
         keys = (f"user:{username.lower()}", f"address:{address}")
         if self.sign_in_limiter.blocked(*keys):
             raise TooManyAttempts("too many failed sign-ins: wait 15 minutes and try again")
