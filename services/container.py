@@ -114,7 +114,9 @@ def _share(names: Sequence[str], workers: int) -> list[list[str]]:
 
 def _finish_rebuild(settings: Settings, names: list[str]) -> int:
     """One process's share of a rebuild (run in a child process)."""
-    records = DecisionRecords(env=application_env(settings))
+    # The parent made the tables; creating them from two processes at once races on
+    # PostgreSQL's catalog ("tuple concurrently updated").
+    records = DecisionRecords(env={**application_env(settings), "CREATE_TABLE": "n"})
     database = read_model_database(settings)
     try:
         projector = Projector(
