@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.errors import DomainError, InvalidValue, NotFound
+from domain.fields import CONTROL
 from domain.project import ENTRY_KINDS
 from domain.vocabulary import Phase
 from projections.audit_log import AuditLog, AuditQuery, audit_log
@@ -114,7 +115,9 @@ def _share(names: Sequence[str], workers: int) -> list[list[str]]:
 
 def _finish_rebuild(settings: Settings, names: list[str]) -> int:
     """One process's share of a rebuild (run in a child process)."""
-    records = DecisionRecords(env=application_env(settings))
+    # The parent made the tables; creating them from two processes at once races on
+    # PostgreSQL's catalog ("tuple concurrently updated").
+    records = DecisionRecords(env={**application_env(settings), "CREATE_TABLE": "n"})
     database = read_model_database(settings)
     try:
         projector = Projector(
@@ -271,6 +274,8 @@ class Waymark:
 
     def sign_in(self, username: str, password: str, address: str) -> str | None:
         """A new session id for the right password; None otherwise. Raises when throttled."""
+        if CONTROL.search(username):  # no user has one (and PostgreSQL text cannot hold NUL)
+            raise InvalidValue("username", "must not contain control characters")
         keys = (f"user:{username.lower()}", f"address:{address}")
         if self.sign_in_limiter.blocked(*keys):
             raise TooManyAttempts("too many failed sign-ins: wait 15 minutes and try again")

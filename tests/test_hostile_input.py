@@ -125,3 +125,10 @@ def test_odd_paths_are_problems_not_crashes(client: TestClient, path: str) -> No
     response = client.get(path)
     assert 400 <= response.status_code < 500
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_sign_in_with_control_characters_is_refused_naming_the_field(
+    client: TestClient,
+) -> None:
+    response = client.post("/auth/sign-in", data={"username": "a\x00b", "password": "x"})
+    assert_problem(response, 422, "username")
