@@ -580,13 +580,7 @@ class DecisionRecords(Application[UUID]):
         actor: str,
     ) -> Written:
         grant = self._grant_for(role, programme_id, council_code)
-        user_id = User.create_id(User.check_username(username))
-        return self._change(
-            user_id,
-            lambda: self.get_user(username),
-            lambda u: u.grant(grant, actor=actor, now=self.now()),
-            None,
-        )
+        return self._change_user(username, lambda u: u.grant(grant, actor=actor, now=self.now()))
 
     def revoke_role(
         self,
@@ -598,10 +592,8 @@ class DecisionRecords(Application[UUID]):
         actor: str,
     ) -> Written:
         grant = Grant(role, programme_id, council_code.upper() if council_code else None)
+        return self._change_user(username, lambda u: u.revoke(grant, actor=actor, now=self.now()))
+
+    def _change_user(self, username: str, change: Callable[[User], None]) -> Written:
         user_id = User.create_id(User.check_username(username))
-        return self._change(
-            user_id,
-            lambda: self.get_user(username),
-            lambda u: u.revoke(grant, actor=actor, now=self.now()),
-            None,
-        )
+        return self._change(user_id, lambda: self.get_user(username), change, None)

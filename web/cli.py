@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import structlog
@@ -271,18 +271,18 @@ def users_token(name: Annotated[str, typer.Argument(help="Username")]) -> None:
     _run(issue)
 
 
-@users_app.command("grant")
-def users_grant(
-    name: Annotated[str, typer.Argument(help="Username")],
-    role: RoleOption,
-    programme: ProgrammeOption = None,
-    council: CouncilOption = None,
+def _change_role(
+    verb: str,
+    change: Callable[..., Any],
+    name: str,
+    role: str,
+    programme: str | None,
+    council: str | None,
 ) -> None:
-    """Grant a role (recorded as an event)."""
     _run(
         lambda w: console.print(
-            "Granted at position",
-            w.records.grant_role(
+            f"{verb} at position",
+            change(w)(
                 username=name,
                 role=role,
                 programme_id=_programme(programme),
@@ -291,6 +291,17 @@ def users_grant(
             ).position,
         )
     )
+
+
+@users_app.command("grant")
+def users_grant(
+    name: Annotated[str, typer.Argument(help="Username")],
+    role: RoleOption,
+    programme: ProgrammeOption = None,
+    council: CouncilOption = None,
+) -> None:
+    """Grant a role (recorded as an event)."""
+    _change_role("Granted", lambda w: w.records.grant_role, name, role, programme, council)
 
 
 @users_app.command("revoke")
@@ -301,18 +312,7 @@ def users_revoke(
     council: CouncilOption = None,
 ) -> None:
     """Revoke a role (recorded as an event)."""
-    _run(
-        lambda w: console.print(
-            "Revoked at position",
-            w.records.revoke_role(
-                username=name,
-                role=role,
-                programme_id=_programme(programme),
-                council_code=council,
-                actor=CLI_ACTOR,
-            ).position,
-        )
-    )
+    _change_role("Revoked", lambda w: w.records.revoke_role, name, role, programme, council)
 
 
 @users_app.command("revoke-tokens")

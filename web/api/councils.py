@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
 
+from domain.council import Council
 from services.access import Permission
 from services.records import Written
 from web.api import presenters
+from web.api.created import write_headers
 from web.deps import ActorDep, ExpectedVersionDep, IdempotencyKeyDep, WaymarkDep, allow, etag
 from web.schemas import (
     COUNCIL_CODE_PATTERN,
@@ -49,12 +51,9 @@ def register_council(
         actor=actor,
         idempotency_key=key,
     )
-    council = waymark.records.get_council(body.code)
-    response.headers["Location"] = f"/api/councils/{council.code}"
-    response.headers["ETag"] = etag(written.version)
-    if written.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return {"code": council.code, **presenters.written(written)}
+    code = Council.check_code(body.code)
+    write_headers(response, written, f"/api/councils/{code}")
+    return {"code": code, **presenters.written(written)}
 
 
 @router.get("", dependencies=[allow(Permission.READ)])

@@ -10,9 +10,14 @@ from services.records import Written
 from web.deps import etag
 
 
-def created(response: Response, written: Written, id_name: str, location: str) -> dict[str, Any]:
+def write_headers(response: Response, written: Written, location: str) -> None:
+    """Where the written record is, its new version, and whether this was a replay."""
     response.headers["Location"] = location
     response.headers["ETag"] = etag(written.version)
     if written.replayed:
         response.headers["Idempotent-Replayed"] = "true"
+
+
+def created(response: Response, written: Written, id_name: str, location: str) -> dict[str, Any]:
+    write_headers(response, written, location)
     return {id_name: str(written.id), "version": written.version, "position": written.position}

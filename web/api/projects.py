@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Response, status
 
 from services.access import Permission
 from web.api import presenters
+from web.api.created import write_headers
 from web.api.reading import AsOf, WaitFor
 from web.deps import (
     ActorDep,
@@ -95,10 +96,7 @@ def record_entry(
         expected_version=expected,
         idempotency_key=key,
     )
-    response.headers["Location"] = f"/api/projects/{project_id}"
-    response.headers["ETag"] = etag(written.version)
-    if written.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    write_headers(response, written, f"/api/projects/{project_id}")
     return {
         "entry_id": str(written.id),
         "project_id": str(project_id),
