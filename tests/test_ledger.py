@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from services.chained_recorders import LedgerBroken
 from services.container import Waymark
 from services.demo import load_demo
 from services.ledger import LedgerTampered
@@ -96,6 +98,39 @@ def test_two_events_swapped_in_sql_are_named_at_the_first(
     problem = first_problem(store)
 
     assert (problem.position, problem.kind) == (5, "changed")
+
+
+def test_writes_are_refused_once_the_newest_events_are_removed_and_their_positions_reused(
+    store: Waymark, settings: Settings
+) -> None:
+    """The chain must never fork: if events are removed behind Waymark's back and the
+    log hands out their positions again, the next write is refused, not chained."""
+    events = head(store)
+    with tampering(settings) as sql:
+        sql.sql("DELETE FROM {events} WHERE {pos} > ?", (events - 3,))
+        if sql.postgres:  # SQLite's rowid reuses them by itself
+            sql.sql(
+                "SELECT setval(pg_get_serial_sequence('{events}', 'notification_id'), ?)",
+                (events - 3,),
+            )
+    store.projector.catch_up()
+    project_id = UUID(
+        str(store.database.all("SELECT project_id FROM dir_projects")[0]["project_id"])
+    )
+
+    with pytest.raises(
+        LedgerBroken, match=f"chain reaches position {events} .* gave out position {events - 2}:"
+    ):
+        store.records.record_entry(
+            project_id=project_id,
+            kind="sponsor_check_in",
+            decided_on=None,
+            values={"team_health": "green", "member_engagement": "Briefed"},
+            actor="pm",
+        )
+
+    assert head(store) == events  # nothing was chained
+    assert store.ledger.verify().problem is not None
 
 
 def test_an_event_inserted_in_sql_is_named_at_its_position(

@@ -199,3 +199,58 @@ def test_serve_refuses_an_unsafe_configuration_before_any_worker_starts(tmp_path
     [line] = [json.loads(text) for text in refused.stdout.splitlines()]
     assert line["level"] == "error" and line["event"] == "Waymark will not start"
     assert any("WAYMARK_SECRET_KEY" in reason for reason in line["reasons"])
+
+
+@pytest.mark.parametrize("protocol_class", ["uvicorn's own", "Waymark's"])
+def test_connections_accepted_on_a_socket_bound_as_workers_bind_it_have_nagle_off(
+    protocol_class: str,
+) -> None:
+    """With --workers, uvicorn binds the listening socket with protocol number 0;
+    asyncio's event loop then leaves TCP_NODELAY off and every small response
+    waits ~40 ms for the client's delayed ACK. Waymark's protocol turns it on."""
+    import asyncio
+    import socket
+
+    import uvicorn
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+    from uvicorn.server import ServerState
+
+    from web.server import NoDelayHTTPProtocol
+
+    chosen = NoDelayHTTPProtocol if protocol_class == "Waymark's" else AutoHTTPProtocol
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    config = uvicorn.Config(app, http=chosen, lifespan="off")
+    config.load()
+    accepted: list[bool] = []
+
+    async def main() -> None:
+        listener = socket.socket(family=socket.AF_INET)  # as uvicorn's Config.bind_socket
+        listener.bind(("127.0.0.1", 0))
+        state = ServerState()
+
+        def protocol() -> asyncio.Protocol:
+            made = chosen(config=config, server_state=state, app_state={})
+            original = made.connection_made
+
+            def connection_made(transport: Any) -> None:
+                original(transport)
+                sock = transport.get_extra_info("socket")
+                accepted.append(bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)))
+
+            made.connection_made = connection_made
+            return made
+
+        server = await asyncio.get_running_loop().create_server(protocol, sock=listener)
+        port = listener.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        while not accepted:
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+
+    asyncio.run(main())  # the standard library's loop, not uvloop
+    assert accepted == [protocol_class == "Waymark's"]
