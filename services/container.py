@@ -224,12 +224,7 @@ class Waymark:
             Facts(
                 cohort_programme=cached(lambda c: self.records.get_cohort(c).programme_id),
                 cohort_councils=lambda c: frozenset(self.records.get_cohort(c).projects),
-                project_cohort_and_council=cached(
-                    lambda p: (
-                        self.records.get_project(p).cohort_id,
-                        self.records.get_project(p).council_code,
-                    )
-                ),
+                project_cohort_and_council=cached(self.records.project_origin),
             )
         )
         assert isinstance(self.records.recorder, ChainedRecorder)

@@ -161,6 +161,20 @@ class DecisionRecords(Application[UUID]):
             raise NotFound("project", project_id)
         return project
 
+    def project_origin(self, project_id: UUID) -> tuple[UUID, str]:
+        """The cohort and council a project was started for (never changed), read from
+        its first event alone."""
+        project = self._load_version(project_id, 1)
+        if not isinstance(project, Project):
+            raise NotFound("project", project_id)
+        return project.cohort_id, project.council_code
+
+    def _load_version(self, aggregate_id: UUID, version: int) -> Any:
+        try:
+            return self.repository.get(aggregate_id, version=version, projector_func=_replay)
+        except AggregateNotFoundError:
+            return None
+
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
 
