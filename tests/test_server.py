@@ -252,5 +252,9 @@ def test_connections_accepted_on_a_socket_bound_as_workers_bind_it_have_nagle_of
         writer.close()
         server.close()
 
-    asyncio.run(main())  # the standard library's loop, not uvloop
+    # The standard library's loop, not uvloop; in a thread of its own, as the browser
+    # tests' Playwright keeps an event loop running in the main thread.
+    runner = threading.Thread(target=asyncio.run, args=(main(),))
+    runner.start()
+    runner.join(timeout=30)
     assert accepted == [protocol_class == "Waymark's"]
