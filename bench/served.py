@@ -49,7 +49,6 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     token: str
-    projector: subprocess.Popen[bytes] | None = None
 
     def processes(self) -> list[int]:
         """The server's process ids: the supervisor and its workers."""
@@ -141,7 +140,7 @@ def serve(url: str, workers: int = WORKERS) -> Iterator[Server]:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        server = Server(base, process, token, projector)
+        server = Server(base, process, token)
         _wait_caught_up(server)
         yield server
     finally:

@@ -119,9 +119,14 @@ class DecisionRecords(Application[UUID]):
 
     # -- loading --------------------------------------------------------------
 
-    def _load(self, cls: type[A], aggregate_id: UUID, what: str, key: object) -> A:
+    def _load(
+        self, cls: type[A], aggregate_id: UUID, what: str, key: object, version: int | None = None
+    ) -> A:
+        """The aggregate now, or at ``version``; NotFound unless it is a ``cls``."""
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, projector_func=_replay)
+            aggregate: Aggregate = self.repository.get(
+                aggregate_id, version=version, projector_func=_replay
+            )
         except AggregateNotFoundError:
             raise NotFound(what, key) from None
         if not isinstance(aggregate, cls):
@@ -164,16 +169,8 @@ class DecisionRecords(Application[UUID]):
     def project_origin(self, project_id: UUID) -> tuple[UUID, str]:
         """The cohort and council a project was started for (never changed), read from
         its first event alone."""
-        project = self._load_version(project_id, 1)
-        if not isinstance(project, Project):
-            raise NotFound("project", project_id)
+        project = self._load(Project, project_id, "project", project_id, version=1)
         return project.cohort_id, project.council_code
-
-    def _load_version(self, aggregate_id: UUID, version: int) -> Any:
-        try:
-            return self.repository.get(aggregate_id, version=version, projector_func=_replay)
-        except AggregateNotFoundError:
-            return None
 
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
