@@ -6,6 +6,7 @@ adapts it for psycopg. Rows come back as dicts on both backends.
 
 from __future__ import annotations
 
+import fcntl
 import re
 import sqlite3
 import threading
@@ -61,6 +62,12 @@ class Database(ABC):
             return tx.one(sql, params)
 
 
+#: The PostgreSQL advisory lock under which every Waymark process creates or changes
+#: tables: concurrent DDL on one catalog row (``CREATE OR REPLACE FUNCTION``, say)
+#: fails with "tuple concurrently updated". (SQLite has one writer at a time.)
+SCHEMA_LOCK = 0x5761796D61726B  # "Waymark"
+
+
 class Transaction:
     """A cursor that speaks ``?`` placeholders and returns dict rows on both backends."""
 
@@ -76,6 +83,11 @@ class Transaction:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.cursor.execute(self.sql(sql), params)
+
+    def lock_schema(self) -> None:
+        """Wait until no other process is creating or changing tables (until commit)."""
+        if self.dialect == "postgres":
+            self.cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
@@ -212,6 +224,25 @@ def _to_psycopg(text: str) -> str:
     return text.replace("%", "%%").replace("?", "%s")
 
 
+def use_wal(path: Path) -> None:
+    """Put an SQLite file (made if missing) in write-ahead-log mode, once.
+
+    The switch needs the file to itself: processes opening a new store together
+    would each try it, and all but one fail with "database is locked" (SQLite's
+    busy timeout does not cover it). So it is made under a lock on a file beside
+    it; once made it lasts, and every later connection finds the file in WAL mode.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(f"{path.name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+        finally:
+            conn.close()
+
+
 class SQLiteDatabase(Database):
     """One connection per thread; writers take turns (SQLite allows one at a time)."""
 
@@ -219,7 +250,7 @@ class SQLiteDatabase(Database):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        use_wal(path)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
@@ -232,7 +263,6 @@ class SQLiteDatabase(Database):
                 self.path, isolation_level=None, check_same_thread=False, timeout=30
             )
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn

@@ -66,6 +66,7 @@ class Projector:
         """
         started_over = []
         with self.database.transaction() as tx:
+            tx.lock_schema()
             tx.execute(
                 f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} ("
                 "name TEXT PRIMARY KEY, version INTEGER NOT NULL, position BIGINT NOT NULL)"
@@ -78,6 +79,8 @@ class Projector:
         self.make_deferred_indexes()
         for model in self.read_models.values():
             with self.database.transaction() as tx:
+                # Under the lock: a process that waited sees the version another just set.
+                tx.lock_schema()
                 row = tx.one(f"SELECT version FROM {POSITIONS_TABLE} WHERE name = ?", (model.name,))
                 if row is not None and row["version"] == model.version:
                     continue

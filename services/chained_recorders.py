@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from typing import Any
 from uuid import UUID
 
@@ -29,9 +30,11 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import retry
 from psycopg import Cursor
+from psycopg.errors import DuplicateObject
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
+from projections.database import SCHEMA_LOCK
 from services.ledger_chain import GENESIS, Checkpoint, Link, link_events
 
 
@@ -271,6 +274,20 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             )
         )
         self._select_head = self._sql("SELECT * FROM {chain} ORDER BY position DESC LIMIT 1")
+
+    def create_table(self) -> None:
+        """The library's statements in one transaction, under the lock every Waymark
+        process takes for DDL: run by two processes at once, its ``CREATE TYPE`` and
+        ``CREATE OR REPLACE FUNCTION`` fail (a duplicate type; "tuple concurrently
+        updated"), and uvicorn stops the whole server when one worker fails to start."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            for statement in self.sql_create_statements:
+                if "CREATE TYPE" in statement.as_string():  # it has no IF NOT EXISTS
+                    with suppress(DuplicateObject), curs.connection.transaction():
+                        curs.execute(statement, prepare=False)
+            self._create_table(curs)
+        self.datastore.register_type_adapters()
 
     def _sql(self, text: str) -> Composed:
         schema = Identifier(self.datastore.schema)

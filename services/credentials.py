@@ -50,6 +50,7 @@ class Credentials:
         self.database = database
         self.secret_key = secret_key.encode()
         with database.transaction() as tx:
+            tx.lock_schema()
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS credential_passwords ("
                 " username TEXT PRIMARY KEY, hash TEXT NOT NULL, demo INTEGER NOT NULL,"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
 
 from services.container import Waymark
+from services.settings import Settings
 from tests.helpers import MANAGER, assert_problem, cohort, council, programme, project
+
+#: How many processes a test starts on one store at the same moment.
+STARTING_TOGETHER = 6
 
 
 def test_a_write_based_on_a_stale_version_is_refused_with_412(client: TestClient) -> None:
@@ -157,3 +162,24 @@ def test_retried_creations_with_an_idempotency_key_return_the_first_result(
     assert len(client.get("/api/programmes").json()["items"]) <= 1
     assert len(client.get(f"/api/cohorts/{cohort_id}").json()["projects"]) <= 1
     assert client.get(f"/api/programmes/{programme_id}").json()["version"] == 1
+
+
+def test_servers_starting_together_on_a_store_all_start(settings: Settings) -> None:
+    """Workers of `waymark serve --workers N`, and the projection worker beside them,
+    start at the same moment: each makes sure the tables are there, and none may fail
+    for another doing the same (PostgreSQL once refused one of two: "tuple concurrently
+    updated", and uvicorn then stopped the whole server). First on an empty store, then
+    on one made already, as `waymark serve` makes it before its workers start."""
+    for _ in range(5):
+        starting = threading.Barrier(STARTING_TOGETHER)
+        with ThreadPoolExecutor(STARTING_TOGETHER) as pool:
+            for started in [
+                pool.submit(_start_when_all_are_ready, starting, settings)
+                for _ in range(STARTING_TOGETHER)
+            ]:
+                started.result()
+
+
+def _start_when_all_are_ready(starting: threading.Barrier, settings: Settings) -> None:
+    starting.wait()
+    Waymark(settings).close()

@@ -71,12 +71,15 @@ class Workers(Server):
         ]
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = httpx.post(
-            f"{self.url}{path}",
-            json=body,
-            headers={**self.auth, "Connection": "close"},  # a new connection each time
-            timeout=10,
-        )
+        try:
+            response = httpx.post(
+                f"{self.url}{path}",
+                json=body,
+                headers={**self.auth, "Connection": "close"},  # a new connection each time
+                timeout=10,
+            )
+        except httpx.TransportError as error:
+            pytest.fail(f"POST {path}: {error!r}; the server printed:\n{self.output()}")
         assert response.status_code == 201, response.text
         created: dict[str, Any] = response.json()
         return created
