@@ -40,6 +40,15 @@ def throwaway_database(admin_url: str = ADMIN_URL) -> Iterator[str]:
         shutil.rmtree(Path(tempfile.gettempdir()) / "waymark-bench" / name, ignore_errors=True)
 
 
+def settle(url: str) -> None:
+    """What autovacuum has long since done for a record that grew over years: a generated
+    one was written in minutes, and reads straight after would set its rows' hint bits,
+    guess without statistics and share the disk with the checkpoint."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
+
+
 def postgres_answers(admin_url: str = ADMIN_URL) -> bool:
     try:
         with psycopg.connect(admin_url, connect_timeout=3):

@@ -36,7 +36,7 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from bench.common import ROOT, Results, data_dir_for, percentiles, throwaway_database
+from bench.common import ROOT, Results, data_dir_for, percentiles, settle, throwaway_database
 
 SECRET = "bench-secret-that-is-long-enough-for-waymark-0123456789"
 BIN = Path(sys.executable).parent
@@ -365,6 +365,7 @@ def main() -> None:
     results = Results(record=not args.no_record)
     with throwaway_database() as url:
         catch_up(url, args.size, results, stock_limit=1000)
+        settle(url)
         with serve(url) as server:
             measure_reads(server, url, args.size, results, args.requests)
             measure_writes(server, url, args.size, results, per_client=100, clients=8)

@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.suite [--sizes 10000,100000,1000000] [--quick] [--no-record]
 
 For each size: a throw-away PostgreSQL database gets a generated record; catch-up
-is measured (ours, the stock runner, a raw batched INSERT); then a real server
+is measured (ours, the stock runner, a raw batched INSERT); the database is
+vacuumed and analysed, as autovacuum keeps a live one; then a real server
 answers the read benchmark and its memory is read. Writes are measured once, on
 the smallest size. Figures go to bench/results.json; no figure is asserted.
 """
@@ -15,7 +16,7 @@ import os
 import time
 
 from bench import catch_up, served
-from bench.common import ADMIN_URL, Results, postgres_answers, throwaway_database
+from bench.common import ADMIN_URL, Results, postgres_answers, settle, throwaway_database
 
 
 def main() -> None:
@@ -47,6 +48,7 @@ def main() -> None:
                     stock_limit=500 if args.quick else 5_000,
                     shared=size < 1_000_000,
                 )
+                settle(url)
                 with served.serve(url) as server:
                     served.measure_reads(server, url, size, results, requests)
                     if n == 0 and not args.no_writes:

@@ -89,6 +89,14 @@ class Transaction:
         if self.dialect == "postgres":
             self.cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
 
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Gather the query planner's statistics on these tables (after filling them)."""
+        if self.dialect == "postgres":
+            self.cursor.execute(f"ANALYZE {', '.join(tables)}")
+        else:
+            for table in tables:
+                self.cursor.execute(f"ANALYZE {table}")
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self.cursor.executemany(self.sql(sql), rows)

@@ -233,6 +233,10 @@ class Projector:
             progress, batch_size=max(self.batch_size, REBUILD_BATCH_SIZE), durable=False
         )
         self.make_deferred_indexes()
+        # Tables filled at once have no statistics until autovacuum gets round to them:
+        # meanwhile the planner guesses, and reads served straight after pay for it.
+        with self.database.transaction() as tx:
+            tx.analyze([table for model in self.read_models.values() for table in model.tables])
         return count
 
     def status(self) -> list[Status]:

@@ -267,3 +267,30 @@ def test_the_command_line_rebuilds_one_read_model_and_reports_status(
     assert "search" in status.output and "audit_log" in status.output
     unknown = runner.invoke(cli, ["projections", "rebuild", "nonsense"])
     assert unknown.exit_code == 2
+
+
+def test_a_rebuild_leaves_the_query_planner_statistics_on_every_table_it_filled(
+    waymark: Waymark,
+) -> None:
+    play(waymark, [("entry", n % 3, "problem_statement_iterated", 1) for n in range(12)])
+    waymark.projector.rebuild()
+
+    filled = [
+        table
+        for model in read_models()
+        for table in model.tables
+        if waymark.database.one(f"SELECT 1 AS found FROM {table} LIMIT 1")
+    ]
+    assert "tl_entries" in filled and "audit_log" in filled
+    if waymark.database.dialect == "postgres":
+        rows = waymark.database.all(
+            "SELECT DISTINCT tablename AS name FROM pg_stats WHERE schemaname = 'public'"
+        )
+    else:
+        rows = waymark.database.all("SELECT DISTINCT tbl AS name FROM sqlite_stat1")
+        # Full-text (FTS5) tables keep their own statistics.
+        virtual = waymark.database.all(
+            "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
+        )
+        filled = [table for table in filled if table not in {row["name"] for row in virtual}]
+    assert set(filled) <= {row["name"] for row in rows}
