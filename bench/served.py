@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import socket
 import subprocess
 import sys
@@ -49,6 +50,7 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     token: str
+    projector: subprocess.Popen[bytes]
 
     def processes(self) -> list[int]:
         """The server's process ids: the supervisor and its workers."""
@@ -69,6 +71,40 @@ class Server:
             now.append(int(fields["VmRSS"].split()[0]) / 1024)
             peak.append(int(fields["VmHWM"].split()[0]) / 1024)
         return max(now), max(peak), sum(now)
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU time (user and system) each live process has used so far."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue  # it has ended
+        used[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return used
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU time of the whole machine so far, in ticks."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle and waiting for I/O
+    return sum(ticks) - idle, sum(ticks)
 
 
 def _env(url: str, data_dir: str) -> dict[str, str]:
@@ -140,7 +176,7 @@ def serve(url: str, workers: int = WORKERS) -> Iterator[Server]:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-        server = Server(base, process, token)
+        server = Server(base, process, token, projector)
         _wait_caught_up(server)
         yield server
     finally:
@@ -279,16 +315,48 @@ def measure_http_writes(
                     errors.append(f"{response.status_code} {response.text[:200]}")
 
     threads = [threading.Thread(target=client_loop, args=(p,)) for p in chosen]
+    # Where the CPU goes: the serving processes, the projection worker, PostgreSQL
+    # (every backend) and this process (the clients), per entry written.
+    parts = {
+        "server": server.processes,
+        "projector": lambda: [server.projector.pid],
+        "postgres": _postgres_pids,
+    }
+    before = {name: _cpu_seconds(pids()) for name, pids in parts.items()}
+    client_before = resource.getrusage(resource.RUSAGE_SELF)
+    busy_before, all_before = _machine_busy()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    busy_after, all_after = _machine_busy()
+    client_after = resource.getrusage(resource.RUSAGE_SELF)
+    after = {name: _cpu_seconds(pids()) for name, pids in parts.items()}
     if errors:
         raise RuntimeError(f"{len(errors)} writes failed, e.g. {errors[0]}")
-    rate = per_client * len(chosen) / elapsed
+    written = per_client * len(chosen)
+    rate = written / elapsed
     results.add(f"write_http_{len(chosen)}_clients", rate, "entries/s", size)
+    cpu = {
+        name: sum(used - before[name].get(pid, 0.0) for pid, used in after[name].items())
+        for name in parts
+    }
+    cpu["client"] = (
+        client_after.ru_utime
+        - client_before.ru_utime
+        + client_after.ru_stime
+        - client_before.ru_stime
+    )
+    for name, seconds in cpu.items():
+        results.add(f"write_http_cpu_{name}", seconds * 1000 / written, "ms/entry", size)
+    results.add(
+        "write_http_machine_busy",
+        100 * (busy_after - busy_before) / max(1, all_after - all_before),
+        "%",
+        size,
+    )
     return rate
 
 
