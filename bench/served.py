@@ -107,6 +107,41 @@ def _machine_busy() -> tuple[float, float]:
     return sum(ticks) - idle, sum(ticks)
 
 
+class CpuMeter:
+    """CPU time used while a block runs, in seconds: by PostgreSQL (every backend), by
+    other named groups of processes, and by this one ("client"); and how busy the whole
+    machine was, in per cent."""
+
+    def __init__(self, **groups: Callable[[], list[int]]) -> None:
+        self.groups = {**groups, "postgres": _postgres_pids}
+        self.used: dict[str, float] = {}
+        self.busy = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._before = {name: _cpu_seconds(pids()) for name, pids in self.groups.items()}
+        self._client = resource.getrusage(resource.RUSAGE_SELF)
+        self._machine = _machine_busy()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        busy, every = _machine_busy()
+        client = resource.getrusage(resource.RUSAGE_SELF)
+        for name, pids in self.groups.items():
+            before = self._before[name]
+            self.used[name] = sum(
+                t - before.get(pid, 0.0) for pid, t in _cpu_seconds(pids()).items()
+            )
+        self.used["client"] = (
+            client.ru_utime - self._client.ru_utime + client.ru_stime - self._client.ru_stime
+        )
+        self.busy = 100 * (busy - self._machine[0]) / max(1, every - self._machine[1])
+
+    def add(self, results: Results, prefix: str, count: int, size: int) -> None:
+        for name, seconds in self.used.items():
+            results.add(f"{prefix}_cpu_{name}", seconds * 1000 / count, "ms/entry", size)
+        results.add(f"{prefix}_machine_busy", self.busy, "%", size)
+
+
 def _env(url: str, data_dir: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -316,47 +351,20 @@ def measure_http_writes(
 
     threads = [threading.Thread(target=client_loop, args=(p,)) for p in chosen]
     # Where the CPU goes: the serving processes, the projection worker, PostgreSQL
-    # (every backend) and this process (the clients), per entry written.
-    parts = {
-        "server": server.processes,
-        "projector": lambda: [server.projector.pid],
-        "postgres": _postgres_pids,
-    }
-    before = {name: _cpu_seconds(pids()) for name, pids in parts.items()}
-    client_before = resource.getrusage(resource.RUSAGE_SELF)
-    busy_before, all_before = _machine_busy()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    busy_after, all_after = _machine_busy()
-    client_after = resource.getrusage(resource.RUSAGE_SELF)
-    after = {name: _cpu_seconds(pids()) for name, pids in parts.items()}
+    # and this process (the clients), per entry written.
+    with CpuMeter(server=server.processes, projector=lambda: [server.projector.pid]) as cpu:
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
     if errors:
         raise RuntimeError(f"{len(errors)} writes failed, e.g. {errors[0]}")
     written = per_client * len(chosen)
     rate = written / elapsed
     results.add(f"write_http_{len(chosen)}_clients", rate, "entries/s", size)
-    cpu = {
-        name: sum(used - before[name].get(pid, 0.0) for pid, used in after[name].items())
-        for name in parts
-    }
-    cpu["client"] = (
-        client_after.ru_utime
-        - client_before.ru_utime
-        + client_after.ru_stime
-        - client_before.ru_stime
-    )
-    for name, seconds in cpu.items():
-        results.add(f"write_http_cpu_{name}", seconds * 1000 / written, "ms/entry", size)
-    results.add(
-        "write_http_machine_busy",
-        100 * (busy_after - busy_before) / max(1, all_after - all_before),
-        "%",
-        size,
-    )
+    cpu.add(results, "write_http", written, size)
     return rate
 
 
@@ -366,7 +374,7 @@ class Note(Aggregate):
         self.text = text
 
 
-def measure_bare_save(url: str, count: int, db_functions: bool) -> float:
+def measure_bare_save(url: str, count: int, db_functions: bool) -> tuple[float, CpuMeter]:
     parts = psycopg.conninfo.conninfo_to_dict(url)
     app: Application[Any] = Application(
         env={
@@ -381,10 +389,12 @@ def measure_bare_save(url: str, count: int, db_functions: bool) -> float:
     )
     try:
         app.save(Note(text="warm"))
-        started = time.perf_counter()
-        for n in range(count):
-            app.save(Note(text=f"Note {n}"))
-        return count / (time.perf_counter() - started)
+        with CpuMeter() as cpu:
+            started = time.perf_counter()
+            for n in range(count):
+                app.save(Note(text=f"Note {n}"))
+            elapsed = time.perf_counter() - started
+        return count / elapsed, cpu
     finally:
         app.close()
 
@@ -407,12 +417,14 @@ def measure_writes(
     """HTTP writes against the bare library and raw psycopg, interleaved in one run."""
     baseline_count = per_client * clients
     with throwaway_database() as other:
-        bare = measure_bare_save(other, baseline_count, db_functions=False)
+        first = measure_bare_save(other, baseline_count, db_functions=False)
     http = measure_http_writes(server, url, size, results, per_client, clients)
     with throwaway_database() as other:
-        bare = max(bare, measure_bare_save(other, baseline_count, db_functions=False))
+        second = measure_bare_save(other, baseline_count, db_functions=False)
+    bare, cpu = max(first, second, key=lambda measured: measured[0])
+    cpu.add(results, "write_bare_save", baseline_count, size)
     with throwaway_database() as other:
-        functions = measure_bare_save(other, baseline_count, db_functions=True)
+        functions, _ = measure_bare_save(other, baseline_count, db_functions=True)
     with throwaway_database() as other:
         raw = measure_raw_insert(other, baseline_count)
     results.add("write_bare_application_save", bare, "saves/s", size)
