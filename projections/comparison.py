@@ -1,8 +1,12 @@
 """Cross-council comparison: one row per project, to set councils side by side.
 
-Each project keeps a small running summary (``state``), folded from its
-entries one at a time by ``apply_fact``. The facts it was folded from are
-kept too (``cmp_facts``), so that the same fold gives the summary as the
+Each project keeps a small running summary (``state``: counters, its phase,
+its open concerns), folded from its entries one at a time by ``apply_fact``.
+The entries a later correction can change (capacity decisions, check-ins,
+phase changes) and the corrections of them are kept as narrow rows of their
+own (``cmp_entries``), so that a batch writes what it changed, never a
+project's whole history again. The facts it was all folded from are kept too
+(``cmp_facts``), so that the same fold, in memory, gives the summary as the
 record stood at an earlier instant (``as_of``: facts recorded later are left
 out) or as decided by a week of the cohort (facts decided later are left
 out). Councils (profile, assessments, successors) and programmes' segment
@@ -12,6 +16,7 @@ mappings are kept as dated facts and folded when asked, for the same reason.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -60,6 +65,16 @@ PROJECT_COLUMNS = (
     "state",
 )
 FACT_COLUMNS = ("position", "project_id", "recorded_at", "fact")
+ENTRY_COLUMNS = (
+    "entry_id",
+    "project_id",
+    "root",
+    "kind",
+    "choice",
+    "decided_on",
+    "position",
+    "team_health",
+)
 DATED_COLUMNS = ("position", "subject_id", "recorded_at", "fact")
 COHORT_COLUMNS = ("cohort_id", "programme_id", "name", "starts_on", "ends_on")
 
@@ -79,9 +94,6 @@ def scale_band(population: int | None) -> str:
 def new_state() -> dict[str, Any]:
     return {
         "statements": 0,
-        "roots": {},  # entry id -> the entry a chain of corrections started from
-        "choices": {},  # capacity decision (root) -> choice in force
-        "check_ins": {},  # check-in (root) -> [decided_on, position, team health]
         "phase": None,
         "phase_entry": None,
         "phase_since": None,
@@ -89,6 +101,114 @@ def new_state() -> dict[str, Any]:
         "open_concerns": [],
         "last_recorded_at": None,
     }
+
+
+#: The kinds of entry a correction can change the comparison's figures of.
+CORRECTABLE = ("capacity_decided", "sponsor_check_in", "phase_changed")
+
+
+class Entries(ABC):
+    """A project's capacity decisions, check-ins and phase changes, and the chains of
+    corrections that start from them: where each correction's root is found."""
+
+    @abstractmethod
+    def started(self, fact: dict[str, Any]) -> None:
+        """A capacity decision, check-in or phase change: the root of its own chain."""
+
+    @abstractmethod
+    def root_of(self, entry: str) -> str | None:
+        """The entry a chain of corrections started from, if ``entry`` is in one."""
+
+    @abstractmethod
+    def corrected(self, entry: str, root: str, new: dict[str, Any]) -> None:
+        """``entry`` corrects the chain from ``root``; ``new`` holds what it replaced."""
+
+
+class FoldedEntries(Entries):
+    """In memory, for a summary folded when asked (as of an instant, by a week)."""
+
+    def __init__(self) -> None:
+        self.roots: dict[str, str] = {}
+        self.choices: dict[str, str] = {}  # capacity decision (root) -> choice in force
+        self.check_ins: dict[str, list[Any]] = {}  # root -> [decided_on, position, health]
+
+    def started(self, fact: dict[str, Any]) -> None:
+        entry = fact["entry"]
+        self.roots[entry] = entry
+        if fact["kind"] == "capacity_decided":
+            self.choices[entry] = fact["choice"]
+        elif fact["kind"] == "sponsor_check_in":
+            self.check_ins[entry] = [fact["decided_on"], fact["position"], fact["team_health"]]
+
+    def root_of(self, entry: str) -> str | None:
+        return self.roots.get(entry)
+
+    def corrected(self, entry: str, root: str, new: dict[str, Any]) -> None:
+        self.roots[entry] = root
+        if root in self.choices and "choice" in new:
+            self.choices[root] = new["choice"]
+        if root in self.check_ins:
+            check_in = self.check_ins[root]
+            check_in[0] = new.get("decided_on", check_in[0])
+            check_in[2] = new.get("team_health", check_in[2])
+
+    def figures(self) -> tuple[dict[str, int], list[list[Any]]]:
+        """The choices in force, counted, and the latest check-ins, oldest first."""
+        counts = dict.fromkeys(CHOICES, 0)
+        for choice in self.choices.values():
+            counts[choice] += 1
+        check_ins = sorted(self.check_ins.values(), key=lambda c: (c[0], c[1]))
+        return counts, check_ins[-TREND_LENGTH:]
+
+
+class StoredEntries(Entries):
+    """As rows of ``cmp_entries``, for the summaries kept up to date batch by batch."""
+
+    def __init__(self, table: Table, project_id: str) -> None:
+        self.table = table
+        self.project_id = project_id
+
+    def started(self, fact: dict[str, Any]) -> None:
+        self.table.add(
+            {
+                "entry_id": fact["entry"],
+                "project_id": self.project_id,
+                "root": fact["entry"],
+                "kind": fact["kind"],
+                "choice": fact.get("choice"),
+                "decided_on": fact["decided_on"],
+                "position": fact["position"],
+                "team_health": fact.get("team_health"),
+            }
+        )
+
+    def root_of(self, entry: str) -> str | None:
+        row = self.table.get(entry)  # loaded beforehand (Comparison.prefetch)
+        return None if row is None else str(row["root"])
+
+    def corrected(self, entry: str, root: str, new: dict[str, Any]) -> None:
+        self.table.add(
+            {
+                "entry_id": entry,
+                "project_id": self.project_id,
+                "root": root,
+                "kind": "entry_corrected",
+                "choice": None,
+                "decided_on": None,
+                "position": None,
+                "team_health": None,
+            }
+        )
+        started = self.table.get(root)
+        assert started is not None, f"the root {root} of a correction was not loaded"
+        if started["kind"] == "capacity_decided" and "choice" in new:
+            self.table.change(root, choice=new["choice"])
+        elif started["kind"] == "sponsor_check_in":
+            self.table.change(
+                root,
+                decided_on=new.get("decided_on", started["decided_on"]),
+                team_health=new.get("team_health", started["team_health"]),
+            )
 
 
 def entry_fact(entry: Digest) -> dict[str, Any]:
@@ -120,21 +240,16 @@ def entry_fact(entry: Digest) -> dict[str, Any]:
     return fact
 
 
-def apply_fact(state: dict[str, Any], fact: dict[str, Any]) -> None:
+def apply_fact(state: dict[str, Any], fact: dict[str, Any], entries: Entries) -> None:
     kind, entry = fact["kind"], fact["entry"]
     state["last_recorded_at"] = max(state["last_recorded_at"] or "", fact["recorded_at"])
     if kind == "problem_statement_iterated":
         state["statements"] += 1
-    elif kind == "capacity_decided":
-        state["roots"][entry] = entry
-        state["choices"][entry] = fact["choice"]
-    elif kind == "sponsor_check_in":
-        state["roots"][entry] = entry
-        state["check_ins"][entry] = [fact["decided_on"], fact["position"], fact["team_health"]]
-    elif kind == "phase_changed":
-        state["roots"][entry] = entry
-        state["phase"], state["phase_entry"] = fact["phase"], entry
-        state["phase_since"] = fact["decided_on"]
+    elif kind in CORRECTABLE:
+        entries.started(fact)
+        if kind == "phase_changed":
+            state["phase"], state["phase_entry"] = fact["phase"], entry
+            state["phase_since"] = fact["decided_on"]
     elif kind == "members_engaged":
         state["engagements"] += 1
     elif kind == "concern_raised":
@@ -143,26 +258,20 @@ def apply_fact(state: dict[str, Any], fact: dict[str, Any]) -> None:
         if fact["concern"] in state["open_concerns"]:
             state["open_concerns"].remove(fact["concern"])
     elif kind == "entry_corrected":
-        root = state["roots"].get(fact["corrects"])
+        root = entries.root_of(fact["corrects"])
         if root is None:
             return  # a correction of a kind the comparison does not count
-        state["roots"][entry] = root
         new = fact["replacement"]
-        if root in state["choices"] and "choice" in new:
-            state["choices"][root] = new["choice"]
-        if root in state["check_ins"]:
-            check_in = state["check_ins"][root]
-            check_in[0] = new.get("decided_on", check_in[0])
-            check_in[2] = new.get("team_health", check_in[2])
+        entries.corrected(entry, root, new)
         if root == state["phase_entry"] and "decided_on" in new:
             state["phase_since"] = new["decided_on"]
 
 
-def fold(facts: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    state = new_state()
+def fold(facts: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], FoldedEntries]:
+    state, entries = new_state(), FoldedEntries()
     for fact in facts:
-        apply_fact(state, fact)
-    return state
+        apply_fact(state, fact, entries)
+    return state, entries
 
 
 # -- councils and programmes, folded when asked ----------------------------------
@@ -239,9 +348,16 @@ def fold_council(facts: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 class Comparison(ReadModel):
     name = "comparison"
-    version = 1
+    version = 2
     rebuild_weight = 3
-    tables = ("cmp_projects", "cmp_facts", "cmp_councils", "cmp_mappings", "cmp_cohorts")
+    tables = (
+        "cmp_projects",
+        "cmp_entries",
+        "cmp_facts",
+        "cmp_councils",
+        "cmp_mappings",
+        "cmp_cohorts",
+    )
 
     def create_tables(self, tx: Transaction) -> None:
         tx.execute(
@@ -250,6 +366,12 @@ class Comparison(ReadModel):
             " withdrawn_at TEXT, state TEXT NOT NULL)"
         )
         tx.execute("CREATE INDEX cmp_projects_cohort ON cmp_projects (cohort_id)")
+        tx.execute(
+            "CREATE TABLE cmp_entries (entry_id TEXT PRIMARY KEY, project_id TEXT NOT NULL,"
+            " root TEXT NOT NULL, kind TEXT NOT NULL, choice TEXT, decided_on TEXT,"
+            " position BIGINT, team_health TEXT)"
+        )
+        tx.execute("CREATE INDEX cmp_entries_project ON cmp_entries (project_id, kind)")
         tx.execute(
             "CREATE TABLE cmp_facts (position BIGINT PRIMARY KEY, project_id TEXT NOT NULL,"
             " recorded_at TEXT NOT NULL, fact TEXT NOT NULL)"
@@ -272,6 +394,7 @@ class Comparison(ReadModel):
             tx,
             Table("cmp_cohorts", "cohort_id", COHORT_COLUMNS),
             Table("cmp_projects", "project_id", PROJECT_COLUMNS),
+            Table("cmp_entries", "entry_id", ENTRY_COLUMNS),
             Table("cmp_facts", "position", FACT_COLUMNS),
             Table("cmp_councils", "position", DATED_COLUMNS),
             Table("cmp_mappings", "position", DATED_COLUMNS),
@@ -287,6 +410,11 @@ class Comparison(ReadModel):
             if isinstance(e, (Project.EntryRecorded, Project.Withdrawn))
         }
         batch["cmp_projects"].load(batch.tx, wanted)
+        # A correction needs the entry it corrects, and the entry that one's chain began with.
+        entries = batch["cmp_entries"]
+        corrected = [str(e.corrects) for _, e in events if isinstance(e, Project.EntryCorrected)]
+        entries.load(tx, corrected)
+        entries.load(tx, {row["root"] for row in map(entries.get, corrected) if row is not None})
 
     @singledispatchmethod
     def handle(self, event: object, position: int, batch: Batch) -> None:
@@ -338,7 +466,9 @@ class Comparison(ReadModel):
         entry = digest(batch.tx, position, event)
         project_id = entry.project_id
         fact = entry_fact(entry)
-        apply_fact(batch.state_of(project_id), fact)
+        apply_fact(
+            batch.state_of(project_id), fact, StoredEntries(batch["cmp_entries"], project_id)
+        )
         batch["cmp_facts"].add(
             {
                 "position": position,
@@ -483,7 +613,7 @@ def comparison(db: Database, query: ComparisonQuery) -> list[dict[str, Any]]:
                 _row(
                     project,
                     cohort,
-                    states[project["project_id"]],
+                    *states[project["project_id"]],
                     own=councils.folded[code],
                     reported=councils.folded[reported],
                     mapping=mappings[cohort["programme_id"]],
@@ -500,15 +630,19 @@ def _week_end(starts_on: str, week: int) -> date:
     return date.fromisoformat(starts_on) + timedelta(days=7 * week - 1)
 
 
+#: A project's summary, its choices in force counted, and its latest check-ins.
+Figures = tuple[dict[str, Any], dict[str, int], list[list[Any]]]
+
+
 def _states(
     tx: Transaction,
     projects: list[dict[str, Any]],
     cohorts: dict[str, dict[str, Any]],
     query: ComparisonQuery,
-) -> dict[str, dict[str, Any]]:
-    """Each project's summary: as stored, or folded again from the facts asked for."""
+) -> dict[str, Figures]:
+    """Each project's figures: as stored, or folded again from the facts asked for."""
     if query.as_of is None and query.week is None:
-        return {p["project_id"]: json.loads(p["state"]) for p in projects}
+        return _stored_figures(tx, projects)
     sql, params = "SELECT project_id, fact FROM cmp_facts WHERE", []
     if query.as_of is not None:
         sql += " recorded_at <= ? AND"
@@ -525,13 +659,42 @@ def _states(
         )
         for p in projects
     }
-    return {
-        project_id: fold(
+    figures = {}
+    for project_id, found in facts.items():
+        state, entries = fold(
             fact
             for fact in sorted(found, key=lambda f: int(f["position"]))
             if ends[project_id] is None or fact["decided_on"] <= ends[project_id]
         )
-        for project_id, found in facts.items()
+        figures[project_id] = (state, *entries.figures())
+    return figures
+
+
+def _stored_figures(tx: Transaction, projects: list[dict[str, Any]]) -> dict[str, Figures]:
+    ids = [p["project_id"] for p in projects]
+    counts: dict[str, dict[str, int]] = {i: dict.fromkeys(CHOICES, 0) for i in ids}
+    for row in tx.all_in(
+        "SELECT project_id, choice, COUNT(*) AS n FROM cmp_entries"
+        " WHERE kind = 'capacity_decided' AND project_id IN",
+        ids,
+        then="GROUP BY project_id, choice",
+    ):
+        counts[row["project_id"]][row["choice"]] = int(row["n"])
+    check_ins: dict[str, list[list[Any]]] = {i: [] for i in ids}
+    for row in tx.all_in(
+        "SELECT project_id, decided_on, position, team_health FROM ("
+        " SELECT project_id, decided_on, position, team_health, ROW_NUMBER() OVER ("
+        "  PARTITION BY project_id ORDER BY decided_on DESC, position DESC) AS latest"
+        " FROM cmp_entries WHERE kind = 'sponsor_check_in' AND project_id IN",
+        ids,
+        then=f") AS c WHERE latest <= {TREND_LENGTH} ORDER BY decided_on, position",
+    ):
+        check_ins[row["project_id"]].append(
+            [row["decided_on"], int(row["position"]), row["team_health"]]
+        )
+    return {
+        i: (json.loads(p["state"]), counts[i], check_ins[i])
+        for i, p in zip(ids, projects, strict=True)
     }
 
 
@@ -548,6 +711,8 @@ def _row(
     project: dict[str, Any],
     cohort: dict[str, Any],
     state: dict[str, Any],
+    choices: dict[str, int],
+    check_ins: list[list[Any]],
     *,
     own: dict[str, Any],
     reported: dict[str, Any],
@@ -556,10 +721,6 @@ def _row(
     quiet_after_days: int,
     withdrawn: bool,
 ) -> dict[str, Any]:
-    choices = dict.fromkeys(CHOICES, 0)
-    for choice in state["choices"].values():
-        choices[choice] += 1
-    check_ins = sorted(state["check_ins"].values(), key=lambda c: (c[0], c[1]))
     last_activity = (state["last_recorded_at"] or project["started_at"])[:10]
     silent_days = (today - date.fromisoformat(last_activity)).days
     financial = reported["financial_context"]
@@ -593,7 +754,7 @@ def _row(
         "last_check_in": (
             {"decided_on": check_ins[-1][0], "team_health": check_ins[-1][2]} if check_ins else None
         ),
-        "team_health_trend": [c[2] for c in check_ins[-TREND_LENGTH:]],
+        "team_health_trend": [c[2] for c in check_ins],
         "member_engagements": state["engagements"],
         "open_concerns": len(state["open_concerns"]),
         "last_recorded_on": last_activity,

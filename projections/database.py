@@ -155,14 +155,22 @@ class Transaction:
         return [(row["name"], row["definition"]) for row in self.all(sql, tables)]
 
     def all_in(
-        self, sql: str, keys: Iterable[Any], params: Sequence[Any] = (), *, chunk: int = 500
+        self,
+        sql: str,
+        keys: Iterable[Any],
+        params: Sequence[Any] = (),
+        *,
+        then: str = "",
+        chunk: int = 500,
     ) -> list[dict[str, Any]]:
-        """Rows for many keys: ``sql`` ends with ``IN`` and gets the key list, chunk by chunk."""
+        """Rows for many keys: ``sql`` ends with ``IN`` and gets the key list, chunk by
+        chunk, followed by ``then`` (which must not take parameters)."""
         keys = list(dict.fromkeys(keys))
         found: list[dict[str, Any]] = []
         for start in range(0, len(keys), chunk):
             part = keys[start : start + chunk]
-            found.extend(self.all(f"{sql} ({', '.join('?' * len(part))})", [*params, *part]))
+            marks = ", ".join("?" * len(part))
+            found.extend(self.all(f"{sql} ({marks}) {then}", [*params, *part]))
         return found
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

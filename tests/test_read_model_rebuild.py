@@ -7,7 +7,8 @@ tables end up exactly as a rebuild from the event log makes them.
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +18,8 @@ from typer.testing import CliRunner
 from domain.errors import DomainError
 from domain.segments import default_mapping
 from projections.audit_log import AuditLog
-from projections.base import ReadModel
+from projections.base import ReadModel, instant
+from projections.comparison import ComparisonQuery, comparison
 from projections.log import EventLog
 from projections.projector import Projector
 from services.container import Waymark, read_models
@@ -50,6 +52,16 @@ step = st.one_of(
     st.tuples(st.just("succession"), st.integers(0, 2), st.just(""), st.integers(0, 2)),
     st.tuples(st.just("withdraw"), st.integers(0, 5), st.just(""), st.integers(0, 3)),
 )
+
+
+#: What a correction can change the comparison's figures of, and corrections.
+correctable = st.tuples(
+    st.just("entry"),
+    st.integers(0, 5),
+    st.sampled_from(("capacity_decided", "sponsor_check_in")),
+    st.integers(0, 3),
+)
+correction = st.tuples(st.just("correct"), st.integers(0, 5), st.integers(0, 20), st.integers(0, 3))
 
 
 def play(waymark: Waymark, steps: list[tuple[str, int, str, int]]) -> None:
@@ -181,6 +193,29 @@ def play(waymark: Waymark, steps: list[tuple[str, int, str, int]]) -> None:
             continue
 
 
+#: A few random histories per test: each is played on a real database, so they cost.
+random_histories = settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+
+
+def apply_in_random_batches(waymark: Waymark, data: st.DataObject, *, restarts: bool) -> None:
+    """Catch up to the log's head in batches of random sizes, by workers that restart at
+    random (if ``restarts``): nothing carried over in memory from one to the next."""
+    head = waymark.projector.log.head()
+    projector = fresh_projector(waymark)
+    while min(projector.positions().values()) < head:
+        if restarts and data.draw(st.booleans(), label="restart"):
+            projector = fresh_projector(waymark)
+        projector.catch_up_once(limit=data.draw(st.integers(1, 12), label="batch"))
+
+
 def fresh_projector(waymark: Waymark, models: list[ReadModel] | None = None) -> Projector:
     """A new worker, as after a restart: nothing carried over in memory."""
     return Projector(
@@ -190,34 +225,43 @@ def fresh_projector(waymark: Waymark, models: list[ReadModel] | None = None) -> 
     )
 
 
-@settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@random_histories
 @given(steps=st.lists(step, min_size=5, max_size=40), data=st.data())
 def test_incremental_batches_and_restarts_give_the_tables_a_rebuild_gives(
     waymark: Waymark, steps: list[tuple[str, int, str, int]], data: st.DataObject
 ) -> None:
     # Given a random history
     play(waymark, steps)
-    head = waymark.projector.log.head()
 
     # When it is applied in random batches, by workers that restart at random
-    projector = fresh_projector(waymark)
-    while min(projector.positions().values()) < head:
-        if data.draw(st.booleans(), label="restart"):
-            projector = fresh_projector(waymark)
-        projector.catch_up_once(limit=data.draw(st.integers(1, 12), label="batch"))
+    apply_in_random_batches(waymark, data, restarts=True)
     incremental = read_model_rows(waymark)
 
     # Then the tables are exactly those of a rebuild from scratch
     fresh_projector(waymark).rebuild()
     assert read_model_rows(waymark) == incremental
+
+
+@random_histories
+@given(
+    steps=st.lists(st.one_of(step, correctable, correction), min_size=10, max_size=40),
+    data=st.data(),
+)
+def test_the_comparison_kept_batch_by_batch_is_the_one_folded_again_from_every_fact(
+    waymark: Waymark, steps: list[tuple[str, int, str, int]], data: st.DataObject
+) -> None:
+    # Given a random history, corrections of corrections among it, applied in random batches
+    play(waymark, steps)
+    apply_in_random_batches(waymark, data, restarts=True)
+
+    # Then each programme's comparison, from the summaries and entry rows kept as it went,
+    # is the one folded in memory from every fact (as of an instant after them all)
+    later = instant(datetime.now(UTC) + timedelta(days=1))
+    for row in waymark.database.all("SELECT DISTINCT programme_id FROM cmp_cohorts"):
+        asked = ComparisonQuery(today=TODAY, programme_id=row["programme_id"])
+        kept = comparison(waymark.database, asked)
+        assert kept == comparison(waymark.database, replace(asked, as_of=later))
+        assert kept
 
 
 class AuditLogV2(AuditLog):
