@@ -53,7 +53,8 @@ class Server:
     projector: subprocess.Popen[bytes]
 
     def processes(self) -> list[int]:
-        """The server's process ids: the supervisor and its workers."""
+        """The server's process ids: the supervisor and its children (the workers, and
+        the resource tracker that multiprocessing starts beside them)."""
         pids = [self.process.pid]
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         if children.exists():

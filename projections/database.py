@@ -62,10 +62,10 @@ class Database(ABC):
             return tx.one(sql, params)
 
 
-#: The PostgreSQL advisory lock under which every Waymark process creates or changes
-#: tables: concurrent DDL on one catalog row (``CREATE OR REPLACE FUNCTION``, say)
-#: fails with "tuple concurrently updated". (SQLite has one writer at a time.)
-SCHEMA_LOCK = 0x5761796D61726B  # "Waymark"
+#: Takes the PostgreSQL advisory lock under which every Waymark process creates or
+#: changes tables, until commit: concurrent DDL on one catalog row (``CREATE OR REPLACE
+#: FUNCTION``, say) fails with "tuple concurrently updated". (SQLite has one writer.)
+LOCK_SCHEMA = f"SELECT pg_advisory_xact_lock({0x5761796D61726B})"  # "Waymark"
 
 
 class Transaction:
@@ -87,7 +87,7 @@ class Transaction:
     def lock_schema(self) -> None:
         """Wait until no other process is creating or changing tables (until commit)."""
         if self.dialect == "postgres":
-            self.cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            self.cursor.execute(LOCK_SCHEMA)
 
     def analyze(self, tables: Sequence[str]) -> None:
         """Gather the query planner's statistics on these tables (after filling them)."""

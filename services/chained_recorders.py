@@ -16,6 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -34,7 +35,7 @@ from psycopg.errors import DuplicateObject
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from projections.database import SCHEMA_LOCK
+from projections.database import LOCK_SCHEMA, use_wal
 from services.ledger_chain import GENESIS, Checkpoint, Link, link_events
 
 
@@ -134,6 +135,9 @@ def _link(row: Any) -> Link:
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        if not datastore.pool.is_sqlite_memory_mode:
+            # Before the library's first connection tries to switch it, racing other processes.
+            use_wal(Path(datastore.pool.db_name))
         self.chain_table, self.checkpoints_table = _table_names(events_table_name)
         super().__init__(datastore, events_table_name)
 
@@ -281,7 +285,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         ``CREATE OR REPLACE FUNCTION`` fail (a duplicate type; "tuple concurrently
         updated"), and uvicorn stops the whole server when one worker fails to start."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            curs.execute(LOCK_SCHEMA)
             for statement in self.sql_create_statements:
                 if "CREATE TYPE" in statement.as_string():  # it has no IF NOT EXISTS
                     with suppress(DuplicateObject), curs.connection.transaction():

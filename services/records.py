@@ -13,7 +13,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -33,7 +32,6 @@ from domain.errors import Conflict, InvalidValue, NotFound, StaleVersion
 from domain.programme import Programme
 from domain.project import Project
 from domain.user import Grant, User
-from projections.database import use_wal
 from projections.log import FastMapper
 
 A = TypeVar("A", bound=Aggregate)
@@ -90,9 +88,6 @@ class DecisionRecords(Application[UUID]):
     name = "waymark"
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        if env and env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite":
-            # Before the library's first connection tries to switch it, racing other processes.
-            use_wal(Path(env["SQLITE_DBNAME"]))
         super().__init__(env)
         #: Called after every save with what was written (each recording has the
         #: domain event and its notification, whose ``id`` is the log position).
