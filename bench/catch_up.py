@@ -8,7 +8,8 @@ On one generated record (``bench/generate.py``), in one run:
   batches, rows and positions committed together, secondary indexes made at
   the end), indexes included;
 - ours, two processes: the same with the read models shared between two
-  processes (not at the largest size of ``make bench``, to keep it short);
+  processes, and each read model rebuilt alone, in µs an event (not at the
+  largest size of ``make bench``, to keep it short);
 - stock: the library's ``ProjectionRunner`` with a minimal view (one row per
   event with its tracking record, one transaction per event), on the first N
   events (its cost per event does not change along the log);
@@ -32,7 +33,7 @@ from psycopg.sql import SQL, Identifier
 
 from bench.common import Results, data_dir_for, throwaway_database
 from bench.generate import generate
-from services.container import Waymark, application_env, rebuild_read_models
+from services.container import Waymark, application_env, read_models, rebuild_read_models
 from services.records import DecisionRecords
 from services.settings import Settings
 
@@ -150,6 +151,12 @@ def run(
     if shared:
         count, seconds = measure_ours(settings, workers=2)
         results.add("catch_up_two_processes_postgres", count / seconds, "events/s", size)
+        # What each read model costs, rebuilt alone (reading and decoding the log included).
+        for model in read_models():
+            started = time.perf_counter()
+            count = rebuild_read_models(settings, [model.name], workers=1)
+            seconds = time.perf_counter() - started
+            results.add(f"catch_up_alone_{model.name}", seconds / count * 1e6, "µs/event", size)
     count, seconds = measure_stock(settings, min(stock_limit, count))
     stock = count / seconds
     results.add("catch_up_stock_runner_postgres", stock, "events/s", size)
