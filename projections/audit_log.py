@@ -39,7 +39,7 @@ def event_name(event: Any) -> tuple[str, str]:
 
 class AuditLog(ReadModel):
     name = "audit_log"
-    version = 1
+    version = 2  # 2: amounts of money in summaries as £125,000.00
     rebuild_weight = 2
     tables = ("audit_log",)
 

@@ -36,7 +36,7 @@ ENTRY_COLUMNS = (
 
 class CohortTimeline(EntryReadModel):
     name = "cohort_timeline"
-    version = 2
+    version = 3  # 3: amounts of money in summaries as £125,000.00
     rebuild_weight = 3
     reference = ProjectsAndCouncils("tl")
     tables = ("tl_entries", *reference.tables)

@@ -71,7 +71,7 @@ def _texts(value: Any) -> Iterable[str]:
 
 class Search(EntryReadModel):
     name = "search"
-    version = 1
+    version = 2  # 2: amounts of money in summaries as £125,000.00
     rebuild_weight = 4
     reference = ProjectsAndCouncils("srch")
     tables = ("search_entries", "search_terms", *reference.tables)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 
 def _short(text: Any, limit: int = 120) -> str:
     line = " ".join(str(text or "").split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def pounds(value: Any) -> str:
+    """An amount of money as people write it: £125,000.00."""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return f"£{amount:,.2f}"
 
 
 def _label(value: Any) -> str:
@@ -19,7 +29,9 @@ def summarise_entry(kind: str, values: dict[str, Any]) -> str:
     if kind == "problem_statement_iterated":
         return _short(v.get("statement"))
     if kind == "capacity_decided":
-        cost = f" (est. £{v['estimated_cost']})" if v.get("estimated_cost") is not None else ""
+        cost = (
+            f" (est. {pounds(v['estimated_cost'])})" if v.get("estimated_cost") is not None else ""
+        )
         return _short(f"{_label(v.get('choice')).capitalize()}: {v.get('capability')}{cost}")
     if kind == "sponsor_check_in":
         note = f": {v['team_health_note']}" if v.get("team_health_note") else ""

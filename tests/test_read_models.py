@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from projections.summaries import summarise_event
+from projections.summaries import summarise_entry, summarise_event
 from tests.helpers import (
     MANAGER,
     assert_problem,
@@ -483,3 +485,18 @@ def test_an_audit_summary_never_shows_a_field_that_looks_secret() -> None:
         api_key="k",
     )
     assert summarise_event(event) == "role: reviewer"
+
+
+@pytest.mark.parametrize(
+    ("cost", "shown"),
+    [
+        (Decimal("125000"), "Buy: Case management (est. £125,000.00)"),
+        (Decimal("48000.5"), "Buy: Case management (est. £48,000.50)"),
+        (None, "Buy: Case management"),
+    ],
+)
+def test_a_capacity_decision_summary_shows_its_cost_as_people_write_money(
+    cost: Decimal | None, shown: str
+) -> None:
+    values = {"choice": "buy", "capability": "Case management", "estimated_cost": cost}
+    assert summarise_entry("capacity_decided", values) == shown

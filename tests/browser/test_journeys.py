@@ -124,7 +124,7 @@ def test_a_manager_records_a_check_in_and_a_capacity_decision_and_sees_them_on_t
     page.get_by_role("link", name="see it on the cohort timeline").click()
     items = page.locator(".moj-timeline__item")
     expect(items.nth(0)).to_contain_text("Exeter City Council: Capacity decided")
-    expect(items.nth(0)).to_contain_text("Buy: Reminder text messages (est. £12500)")
+    expect(items.nth(0)).to_contain_text("Buy: Reminder text messages (est. £12,500.00)")
     expect(items.nth(1)).to_contain_text("Exeter City Council: Sponsor check-in")
     expect(items.nth(1)).to_contain_text("Team health amber: One developer is leaving.")
     look(visit, "cohort-timeline-after-recording")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
 from domain.project import Entry, Project
+from projections.summaries import pounds
 from web.api.presenters import plain
 from web.pages import words
 from web.pages.entry_forms import FORMS, FormField
@@ -35,14 +35,6 @@ class EntryView:
     statement_version: int | None = None
 
 
-def money(value: Any) -> str:
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    return f"£{amount:,.2f}"
-
-
 def show(field: FormField, value: Any) -> Line | None:
     value = plain(value)
     if value in (None, "", []):
@@ -52,7 +44,7 @@ def show(field: FormField, value: Any) -> Line | None:
     if field.widget == "radios":
         return Line(field.label, words.label(value))
     if field.widget == "money":
-        return Line(field.label, money(value))
+        return Line(field.label, pounds(value))
     if field.widget == "entry":
         return Line(field.label, "See the entry", f"#entry-{value}")
     if field.widget == "date":
