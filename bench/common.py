@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import sys
@@ -19,6 +18,8 @@ from typing import Any
 
 import psycopg
 
+from bench.report import write_report
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -26,9 +27,6 @@ if str(ROOT) not in sys.path:
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 RESULTS = ROOT / "bench" / "results.json"
 REPORT = ROOT / "docs" / "PERFORMANCE.md"
-#: The part of the report the benchmarks write (from results.json); the rest is prose.
-REPORT_BEGIN = "<!-- figures: written by the benchmarks from bench/results.json -->"
-REPORT_END = "<!-- end of figures -->"
 
 
 @contextmanager
@@ -119,80 +117,3 @@ class Results:
         kept.sort(key=lambda f: (f["name"], f["size"]))
         results.write_text(json.dumps(kept, indent=2) + "\n")
         write_report(kept, report)
-
-
-_TARGET = re.compile(r"^\s*(<=|>=|<|>)\s*([\d,]+(?:\.\d+)?)")
-
-
-def target_met(value: float, target: str | None) -> bool | None:
-    """Whether ``value`` meets a target such as "< 15 ms" or ">= 25,000 events/s"
-    (None if there is no target, or none that can be read)."""
-    found = _TARGET.match(target or "")
-    if found is None:
-        return None
-    bound = float(found.group(2).replace(",", ""))
-    return {
-        "<": value < bound,
-        "<=": value <= bound,
-        ">": value > bound,
-        ">=": value >= bound,
-    }[found.group(1)]
-
-
-def _shown(figure: dict[str, Any]) -> str:
-    value = figure["value"]
-    number = f"{value:,}" if isinstance(value, int) else f"{value:g}"
-    return f"{number} {figure['unit']}"
-
-
-def report_markdown(figures: list[dict[str, Any]]) -> str:
-    """The figures as Markdown: the targets by size, then every figure."""
-    sizes = sorted({f["size"] for f in figures})
-    targeted = sorted({f["name"] for f in figures if f.get("target")})
-    lines = [
-        "### Targets",
-        "",
-        "| figure | target | " + " | ".join(f"{size:,}" for size in sizes) + " |",
-        "| --- | --- |" + " --- |" * len(sizes),
-    ]
-    for name in targeted:
-        cells, target = [], ""
-        for size in sizes:
-            found = next((f for f in figures if f["name"] == name and f["size"] == size), None)
-            if found is None:
-                cells.append("")
-                continue
-            target = found["target"] or target
-            met = target_met(found["value"], found["target"])
-            verdict = {True: "met", False: "**not met**", None: ""}[met]
-            cells.append(f"{_shown(found)} {verdict}".strip())
-        lines.append(f"| {name} | {target} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "### Every figure",
-        "",
-        "| figure | size | value | target | date |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for f in sorted(figures, key=lambda f: (f["name"], f["size"])):
-        lines.append(
-            f"| {f['name']} | {f['size']:,} | {_shown(f)} | {f.get('target') or ''}"
-            f" | {f.get('date', '')} |"
-        )
-    machines = sorted({f["machine"] for f in figures if f.get("machine")})
-    if machines:
-        lines += ["", "Measured on: " + "; ".join(machines) + "."]
-    return "\n".join(lines)
-
-
-def write_report(figures: list[dict[str, Any]], report: Path = REPORT) -> None:
-    """Put the figures between the report's markers (appended, with them, if missing)."""
-    block = f"{REPORT_BEGIN}\n{report_markdown(figures)}\n{REPORT_END}"
-    text = report.read_text() if report.exists() else "# Performance\n"
-    if REPORT_BEGIN in text and REPORT_END in text:
-        before, rest = text.split(REPORT_BEGIN, 1)
-        after = rest.split(REPORT_END, 1)[1]
-        text = before + block + after
-    else:
-        text = text.rstrip("\n") + "\n\n## Figures\n\n" + block + "\n"
-    report.write_text(text)
