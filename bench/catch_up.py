@@ -1,6 +1,6 @@
 """Read-model catch-up on PostgreSQL: ours against the stock runner and a raw batched INSERT.
 
-    .venv/bin/python bench/catch_up.py [SIZE] [--stock-limit N] [--no-record]
+    .venv/bin/python -m bench.catch_up [SIZE] [--stock-limit N] [--no-record]
 
 On one generated record (``bench/generate.py``), in one run:
 
