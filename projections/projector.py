@@ -56,6 +56,13 @@ class Projector:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: BaseException | None = None
+        #: The last batch read was full: the log is far ahead (a read model started over).
+        self._behind = False
+        #: Secondary indexes may wait to be made once the read models have caught up.
+        self._indexes_due = False
+        #: Read models filled from the start of the log by this projector: their tables
+        #: get the query planner's statistics once caught up.
+        self._refilled: set[str] = set()
 
     # -- set-up ---------------------------------------------------------------
 
@@ -77,6 +84,9 @@ class Projector:
             )
         # A rebuild that stopped before its end left indexes to make.
         self.make_deferred_indexes()
+        # A read model started over on a log that holds events is filled as a rebuild is:
+        # its indexes are made once it has caught up.
+        refill = self.log.head() > 0
         for model in self.read_models.values():
             with self.database.transaction() as tx:
                 # Under the lock: a process that waited sees the version another just set.
@@ -91,7 +101,9 @@ class Projector:
                         row["version"],
                         model.version,
                     )
-                self._reset(model, tx)
+                self._reset(model, tx, defer_indexes=refill)
+                if refill:
+                    self._refilled.add(model.name)
                 started_over.append(model.name)
         return started_over
 
@@ -127,13 +139,20 @@ class Projector:
 
         ``durable=False`` (rebuilds) commits without waiting for the disk: a crash
         may then lose the last batches, but always rows and position together, so
-        they are applied again, exactly once.
+        they are applied again, exactly once. Without a ``limit``, a projector far
+        behind the log (the last batch was full) reads batches of a rebuild's size
+        and commits them that way too, until it has caught up.
         """
         positions = self.positions()
         if not positions:
             return 0
+        if limit is None:
+            limit = REBUILD_BATCH_SIZE if self._behind else self.batch_size
+            durable = durable and not self._behind
         start = min(positions.values())
-        batch = self.log.read(start, limit or self.batch_size)
+        batch = self.log.read(start, limit)
+        self._behind = len(batch) >= limit
+        self._indexes_due = self._indexes_due or self._behind
         if not batch:
             return 0
         with self.database.transaction() as tx:
@@ -175,10 +194,25 @@ class Projector:
         while True:
             count = self.catch_up_once(batch_size, durable=durable)
             if not count:
+                self.caught_up()
                 return total
             total += count
             if progress is not None:
                 progress(count)
+
+    def caught_up(self) -> None:
+        """After catching up from far behind: make the indexes a read model started over
+        without, and gather the query planner's statistics on the tables of those read
+        models (filled at once, they have none until autovacuum gets round to them, and
+        reads served meanwhile pay for it)."""
+        if not (self._indexes_due or self._refilled):
+            return
+        self._indexes_due = False
+        self.make_deferred_indexes()
+        refilled, self._refilled = self._refilled, set()
+        if refilled:
+            with self.database.transaction() as tx:
+                tx.analyze([t for name in sorted(refilled) for t in self.read_models[name].tables])
 
     def make_deferred_indexes(self) -> None:
         """Make the indexes a rebuild dropped, one transaction each."""
@@ -221,6 +255,7 @@ class Projector:
             self._lock_positions(tx)
             for name in chosen:
                 self._reset(self.read_models[name], tx, defer_indexes=True)
+        self._refilled.update(chosen)
         return chosen
 
     def finish_rebuild(self, progress: Callable[[int], None] | None = None) -> int:
@@ -229,15 +264,12 @@ class Projector:
         Each read model keeps its own position, so projectors of disjoint sets of
         read models can finish a rebuild side by side, in separate processes.
         """
-        count = self.catch_up(
+        self._indexes_due = True
+        positions = self.positions()
+        self._refilled.update(name for name, position in positions.items() if position == 0)
+        return self.catch_up(
             progress, batch_size=max(self.batch_size, REBUILD_BATCH_SIZE), durable=False
         )
-        self.make_deferred_indexes()
-        # Tables filled at once have no statistics until autovacuum gets round to them:
-        # meanwhile the planner guesses, and reads served straight after pay for it.
-        with self.database.transaction() as tx:
-            tx.analyze([table for model in self.read_models.values() for table in model.tables])
-        return count
 
     def status(self) -> list[Status]:
         head = self.log.head()
@@ -282,6 +314,8 @@ class Projector:
             try:
                 while not stop.is_set() and self.catch_up_once():
                     pass
+                if not stop.is_set():
+                    self.caught_up()
                 self.last_error = None
                 backoff = poll_interval
             except Exception as error:  # noqa: BLE001 - a worker must outlive a lost database

@@ -2,11 +2,13 @@
 
 The fast decoder gives the library mapper's events, COPY text keeps every
 character, a rebuild shared between processes gives the tables one process
-gives, and indexes dropped for a rebuild always come back.
+gives, and indexes dropped for a rebuild always come back; a read model started
+over (a new version) is filled the way a rebuild is.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from projections.projector import DEFERRED_INDEXES_TABLE
 from services.container import Waymark, read_models, rebuild_read_models
 from services.settings import Settings
 from tests.helpers import read_model_rows
-from tests.test_read_model_rebuild import play
+from tests.test_read_model_rebuild import AuditLogV2, fresh_projector, play
 
 HISTORY = [
     ("entry", 0, "problem_statement_iterated", 1),
@@ -110,3 +112,62 @@ def test_a_rebuild_shared_between_processes_gives_the_tables_one_process_gives(
         assert {s.lag for s in waymark.projector.status()} == {0}
     finally:
         waymark.close()
+
+
+def test_a_read_model_started_over_is_filled_as_a_rebuild_is_and_gets_its_indexes_back(
+    waymark: Waymark,
+) -> None:
+    play(waymark, HISTORY)
+    waymark.projector.catch_up()
+    with waymark.database.reading() as tx:
+        indexes = tx.secondary_indexes(AuditLogV2.tables)
+    rows = read_model_rows(waymark)
+    assert indexes and rows["audit_log"]
+
+    # When the audit log's definition changes and a worker starts
+    others = [m for m in read_models() if m.name != "audit_log"]
+    worker = fresh_projector(waymark, [*others, AuditLogV2()])
+    assert worker.prepare() == ["audit_log"]
+
+    # Then it is filled without its secondary indexes ...
+    with waymark.database.reading() as tx:
+        assert tx.secondary_indexes(AuditLogV2.tables) == []
+    worker.start(poll_interval=0.01)
+    try:
+        deadline = time.monotonic() + 30
+        while waymark.database.all(f"SELECT * FROM {DEFERRED_INDEXES_TABLE}"):
+            assert time.monotonic() < deadline, "the indexes were never made"
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+
+    # ... which the worker makes once it has caught up, with the planner's statistics
+    assert worker.lag() == 0
+    with waymark.database.reading() as tx:
+        assert tx.secondary_indexes(AuditLogV2.tables) == indexes
+    stats = (
+        "SELECT 1 AS found FROM pg_stats WHERE tablename = 'audit_log'"
+        if waymark.database.dialect == "postgres"
+        else "SELECT 1 AS found FROM sqlite_stat1 WHERE tbl = 'audit_log'"
+    )
+    assert waymark.database.all(stats)
+    assert read_model_rows(waymark) == rows
+
+
+def test_a_worker_far_behind_the_log_reads_it_in_larger_batches(waymark: Waymark) -> None:
+    play(waymark, HISTORY)
+    head = waymark.projector.log.head()
+    assert head > 12
+    worker = fresh_projector(waymark)
+    worker.batch_size = 5
+    worker.start_rebuild()  # every read model back to the start of the log
+
+    # A first batch of the usual size comes back full: the worker is far behind ...
+    assert worker.catch_up_once() == 5
+    # ... so it reads the rest at once, as a rebuild does
+    assert worker.catch_up_once() == head - 5
+    assert worker.catch_up_once() == 0
+    # and, caught up, goes back to batches of the usual size for what comes next
+    play(waymark, [])
+    assert waymark.projector.log.head() - head > 5
+    assert worker.catch_up_once() == 5
