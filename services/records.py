@@ -139,6 +139,12 @@ class DecisionRecords(Application[UUID]):
     def get_cohort(self, cohort_id: UUID) -> Cohort:
         return self._load(Cohort, cohort_id, "cohort", cohort_id)
 
+    def cohort_closed(self, cohort_id: UUID) -> bool:
+        """Whether the cohort is closed, from its last event alone: closing is the last
+        thing that happens to a cohort (``Cohort`` refuses every change once closed)."""
+        last = next(iter(self.repository.event_store.get(cohort_id, desc=True, limit=1)), None)
+        return isinstance(last, Cohort.Closed)
+
     def check_cohort(self, cohort_id: UUID) -> None:
         """Raise ``NotFound`` unless the cohort exists (its first event only, not a replay)."""
         first = next(iter(self.repository.event_store.get(cohort_id, limit=1)), None)
@@ -399,8 +405,7 @@ class DecisionRecords(Application[UUID]):
                 return self._replay_entry(project_id, new_entry_id)
 
         def record(project: Project) -> None:
-            cohort = self.get_cohort(project.cohort_id)
-            if cohort.closed:
+            if self.cohort_closed(project.cohort_id):
                 raise Conflict("the cohort is closed: nothing more is recorded in it")
             project.record(
                 kind=kind,

@@ -65,6 +65,13 @@ def test_a_closed_cohort_takes_no_more_entries_or_enrolments(client: TestClient)
     )
     assert_problem(enrol, 409)
     assert_problem(client.post(f"/api/cohorts/{cohort_id}/close", headers=MANAGER), 409)
+    # Closing is the cohort's last event for good (a write reads only that event to know).
+    withdrawal = client.post(
+        f"/api/cohorts/{cohort_id}/withdrawals",
+        json={"council_code": "GB-EXE", "reason": "Too late."},
+        headers=MANAGER,
+    )
+    assert_problem(withdrawal, 409)
 
 
 def test_phases_move_forward_freely_but_going_back_or_pausing_needs_a_reason(
