@@ -60,7 +60,7 @@ class Projector:
         self._behind = False
         #: Secondary indexes may wait to be made once the read models have caught up.
         self._indexes_due = False
-        #: Read models filled from the start of the log by this projector: their tables
+        #: Read models this projector has filled from the start of the log: their tables
         #: get the query planner's statistics once caught up.
         self._refilled: set[str] = set()
 
@@ -102,8 +102,6 @@ class Projector:
                         model.version,
                     )
                 self._reset(model, tx, defer_indexes=refill)
-                if refill:
-                    self._refilled.add(model.name)
                 started_over.append(model.name)
         return started_over
 
@@ -151,10 +149,15 @@ class Projector:
             durable = durable and not self._behind
         start = min(positions.values())
         batch = self.log.read(start, limit)
-        self._behind = len(batch) >= limit
-        self._indexes_due = self._indexes_due or self._behind
         if not batch:
+            self._behind = False
             return 0
+        self._behind = len(batch) >= limit
+        # Read models starting from the beginning of the log (new, a new version, or
+        # rebuilt, by this process or another) get their deferred indexes and the
+        # query planner's statistics once caught up.
+        self._refilled.update(name for name, position in positions.items() if position == 0)
+        self._indexes_due = self._indexes_due or self._behind
         with self.database.transaction() as tx:
             if not durable and tx.dialect == "postgres":
                 tx.execute("SET LOCAL synchronous_commit = off")
@@ -255,7 +258,6 @@ class Projector:
             self._lock_positions(tx)
             for name in chosen:
                 self._reset(self.read_models[name], tx, defer_indexes=True)
-        self._refilled.update(chosen)
         return chosen
 
     def finish_rebuild(self, progress: Callable[[int], None] | None = None) -> int:
@@ -265,8 +267,6 @@ class Projector:
         read models can finish a rebuild side by side, in separate processes.
         """
         self._indexes_due = True
-        positions = self.positions()
-        self._refilled.update(name for name, position in positions.items() if position == 0)
         return self.catch_up(
             progress, batch_size=max(self.batch_size, REBUILD_BATCH_SIZE), durable=False
         )

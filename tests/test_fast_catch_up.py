@@ -124,14 +124,14 @@ def test_a_read_model_started_over_is_filled_as_a_rebuild_is_and_gets_its_indexe
     rows = read_model_rows(waymark)
     assert indexes and rows["audit_log"]
 
-    # When the audit log's definition changes and a worker starts
+    # When the audit log's definition changes and a process starts (a web server, say)
     others = [m for m in read_models() if m.name != "audit_log"]
-    worker = fresh_projector(waymark, [*others, AuditLogV2()])
-    assert worker.prepare() == ["audit_log"]
+    assert fresh_projector(waymark, [*others, AuditLogV2()]).prepare() == ["audit_log"]
 
-    # Then it is filled without its secondary indexes ...
+    # Then it is filled without its secondary indexes, by a worker (another process) ...
     with waymark.database.reading() as tx:
         assert tx.secondary_indexes(AuditLogV2.tables) == []
+    worker = fresh_projector(waymark, [*others, AuditLogV2()])
     worker.start(poll_interval=0.01)
     try:
         deadline = time.monotonic() + 30
