@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from bench.report import write_report
+from bench.report import number, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -101,7 +101,7 @@ class Results:
             "size": size,
         }
         self.figures.append(figure)
-        shown = f"{figure['value']:,}" if isinstance(figure["value"], int) else figure["value"]
+        shown = number(figure)
         goal = f"  (target {target})" if target else ""
         print(f"  {name:<34} {shown:>12} {unit:<10} size {size:,}{goal}", flush=True)
 

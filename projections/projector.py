@@ -58,10 +58,8 @@ class Projector:
         self.last_error: BaseException | None = None
         #: The last batch read was full: the log is far ahead (a read model started over).
         self._behind = False
-        #: Secondary indexes may wait to be made once the read models have caught up.
-        self._indexes_due = False
-        #: Read models this projector has filled from the start of the log: their tables
-        #: get the query planner's statistics once caught up.
+        #: Read models this projector has filled from the start of the log: their deferred
+        #: indexes are made, and their tables analysed, once caught up.
         self._refilled: set[str] = set()
 
     # -- set-up ---------------------------------------------------------------
@@ -157,7 +155,6 @@ class Projector:
         # rebuilt, by this process or another) get their deferred indexes and the
         # query planner's statistics once caught up.
         self._refilled.update(name for name, position in positions.items() if position == 0)
-        self._indexes_due = self._indexes_due or self._behind
         with self.database.transaction() as tx:
             if not durable and tx.dialect == "postgres":
                 tx.execute("SET LOCAL synchronous_commit = off")
@@ -204,18 +201,16 @@ class Projector:
                 progress(count)
 
     def caught_up(self) -> None:
-        """After catching up from far behind: make the indexes a read model started over
-        without, and gather the query planner's statistics on the tables of those read
-        models (filled at once, they have none until autovacuum gets round to them, and
-        reads served meanwhile pay for it)."""
-        if not (self._indexes_due or self._refilled):
+        """After filling read models from the start of the log: make the indexes they were
+        filled without, and gather the query planner's statistics on their tables (filled
+        at once, they have none until autovacuum gets round to them, and reads served
+        meanwhile pay for it)."""
+        if not self._refilled:
             return
-        self._indexes_due = False
-        self.make_deferred_indexes()
         refilled, self._refilled = self._refilled, set()
-        if refilled:
-            with self.database.transaction() as tx:
-                tx.analyze([t for name in sorted(refilled) for t in self.read_models[name].tables])
+        self.make_deferred_indexes()
+        with self.database.transaction() as tx:
+            tx.analyze([t for name in sorted(refilled) for t in self.read_models[name].tables])
 
     def make_deferred_indexes(self) -> None:
         """Make the indexes a rebuild dropped, one transaction each."""
@@ -266,10 +261,11 @@ class Projector:
         Each read model keeps its own position, so projectors of disjoint sets of
         read models can finish a rebuild side by side, in separate processes.
         """
-        self._indexes_due = True
-        return self.catch_up(
+        count = self.catch_up(
             progress, batch_size=max(self.batch_size, REBUILD_BATCH_SIZE), durable=False
         )
+        self.make_deferred_indexes()  # an empty log fills nothing, but its indexes come back
+        return count
 
     def status(self) -> list[Status]:
         head = self.log.head()
