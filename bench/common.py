@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -117,3 +118,74 @@ class Results:
         kept.sort(key=lambda f: (f["name"], f["size"]))
         results.write_text(json.dumps(kept, indent=2) + "\n")
         write_report(kept, report)
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU time (user and system) each live process has used so far, with that of its
+    children that have ended: a PostgreSQL backend that closes before the end of a
+    measurement is counted in the postmaster, which waited for it."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue  # it has ended
+        used[pid] = sum(int(ticks) for ticks in fields[11:15]) / TICKS
+    return used
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU time of the whole machine so far, in ticks."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle and waiting for I/O
+    return sum(ticks) - idle, sum(ticks)
+
+
+class CpuMeter:
+    """CPU time used while a block runs, in seconds: by PostgreSQL (every backend), by
+    other named groups of processes, and by this one ("client"); and how busy the whole
+    machine was, in per cent."""
+
+    def __init__(self, **groups: Callable[[], list[int]]) -> None:
+        self.groups = {**groups, "postgres": _postgres_pids}
+        self.used: dict[str, float] = {}
+        self.busy = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._before = {name: _cpu_seconds(pids()) for name, pids in self.groups.items()}
+        self._client = resource.getrusage(resource.RUSAGE_SELF)
+        self._machine = _machine_busy()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        busy, every = _machine_busy()
+        client = resource.getrusage(resource.RUSAGE_SELF)
+        for name, pids in self.groups.items():
+            before = self._before[name]
+            self.used[name] = sum(
+                t - before.get(pid, 0.0) for pid, t in _cpu_seconds(pids()).items()
+            )
+        self.used["client"] = (
+            client.ru_utime - self._client.ru_utime + client.ru_stime - self._client.ru_stime
+        )
+        self.busy = 100 * (busy - self._machine[0]) / max(1, every - self._machine[1])
+
+    def add(self, results: Results, prefix: str, count: int, size: int) -> None:
+        for name, seconds in self.used.items():
+            results.add(f"{prefix}_cpu_{name}", seconds * 1000 / count, "ms/entry", size)
+        results.add(f"{prefix}_machine_busy", self.busy, "%", size)

@@ -151,6 +151,13 @@ TABLES: dict[str, Callable[[Figures], str]] = {
             ("ours / raw", "catch_up_vs_raw_insert"),
         ]
     ),
+    "catch-up-cpu": by_size(
+        [
+            ("Waymark (Python)", "catch_up_cpu_waymark"),
+            ("PostgreSQL", "catch_up_cpu_postgres"),
+            ("machine busy", "catch_up_machine_busy"),
+        ]
+    ),
     "catch-up-alone": by_size([(model, f"catch_up_alone_{model}") for model in MODELS]),
     "reads": reads,
     "memory": by_size(

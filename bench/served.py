@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import socket
 import subprocess
 import sys
@@ -37,7 +36,15 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from bench.common import ROOT, Results, data_dir_for, percentiles, settle, throwaway_database
+from bench.common import (
+    ROOT,
+    CpuMeter,
+    Results,
+    data_dir_for,
+    percentiles,
+    settle,
+    throwaway_database,
+)
 
 SECRET = "bench-secret-that-is-long-enough-for-waymark-0123456789"
 BIN = Path(sys.executable).parent
@@ -72,75 +79,6 @@ class Server:
             now.append(int(fields["VmRSS"].split()[0]) / 1024)
             peak.append(int(fields["VmHWM"].split()[0]) / 1024)
         return max(now), max(peak), sum(now)
-
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """CPU time (user and system) each live process has used so far."""
-    used = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except FileNotFoundError:
-            continue  # it has ended
-        used[pid] = (int(fields[11]) + int(fields[12])) / TICKS
-    return used
-
-
-def _postgres_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
-def _machine_busy() -> tuple[float, float]:
-    """(busy, all) CPU time of the whole machine so far, in ticks."""
-    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle and waiting for I/O
-    return sum(ticks) - idle, sum(ticks)
-
-
-class CpuMeter:
-    """CPU time used while a block runs, in seconds: by PostgreSQL (every backend), by
-    other named groups of processes, and by this one ("client"); and how busy the whole
-    machine was, in per cent."""
-
-    def __init__(self, **groups: Callable[[], list[int]]) -> None:
-        self.groups = {**groups, "postgres": _postgres_pids}
-        self.used: dict[str, float] = {}
-        self.busy = 0.0
-
-    def __enter__(self) -> CpuMeter:
-        self._before = {name: _cpu_seconds(pids()) for name, pids in self.groups.items()}
-        self._client = resource.getrusage(resource.RUSAGE_SELF)
-        self._machine = _machine_busy()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        busy, every = _machine_busy()
-        client = resource.getrusage(resource.RUSAGE_SELF)
-        for name, pids in self.groups.items():
-            before = self._before[name]
-            self.used[name] = sum(
-                t - before.get(pid, 0.0) for pid, t in _cpu_seconds(pids()).items()
-            )
-        self.used["client"] = (
-            client.ru_utime - self._client.ru_utime + client.ru_stime - self._client.ru_stime
-        )
-        self.busy = 100 * (busy - self._machine[0]) / max(1, every - self._machine[1])
-
-    def add(self, results: Results, prefix: str, count: int, size: int) -> None:
-        for name, seconds in self.used.items():
-            results.add(f"{prefix}_cpu_{name}", seconds * 1000 / count, "ms/entry", size)
-        results.add(f"{prefix}_machine_busy", self.busy, "%", size)
 
 
 def _env(url: str, data_dir: str) -> dict[str, str]:
