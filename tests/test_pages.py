@@ -102,6 +102,24 @@ def test_a_wrong_password_is_told_on_the_sign_in_page(client: TestClient) -> Non
     assert SESSION_COOKIE not in wrong.headers.get("set-cookie", "")
 
 
+def test_pages_carry_a_footer_landmark_without_govuk_s_crown_or_royal_arms(
+    client: TestClient,
+) -> None:
+    # Waymark is not a GOV.UK service: the crown and the royal arms are not its to show.
+    for path in ("/", "/councils", "/search"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        footers = re.findall(r"<footer\b[^>]*>(.*?)</footer>", page.text, re.S)
+        assert len(footers) == 1, path
+        assert 'class="govuk-footer"' in footers[0], path
+        assert 'href="/docs"' in footers[0], path
+        for drawn in ("govuk-footer__crown", "govuk-footer__copyright-logo", "Crown copyright"):
+            assert drawn not in page.text, (path, drawn)
+    signed_out = client.get("/sign-in", headers={"Authorization": ""})
+    assert signed_out.text.count("<footer") == 1
+    assert "govuk-footer__crown" not in signed_out.text
+
+
 def test_html_and_script_in_entries_are_shown_as_text_not_run(client: TestClient) -> None:
     hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>"
     cohort_id = cohort(client, programme(client, name=hostile))
