@@ -183,3 +183,31 @@ def test_anyone_signed_in_searches_the_record(site: Site, open_as: Open, usernam
         expect(page.locator("#results")).to_have_text("No entries match")
         expect(page.locator("#q")).to_have_value(hostile)
     look(visit, f"search-no-results-{username}")
+
+
+def test_the_comparison_uses_a_wide_screen_and_other_pages_keep_their_measure(
+    site: Site, open_as: Open
+) -> None:
+    visit = open_as("exeter")
+    page = visit.page
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    try:
+        page = visit.goto(f"/cohorts/{site.cohort}/compare")
+        side_by_side = page.get_by_role("region", name="Councils side by side")
+        box, table = side_by_side.evaluate("box => [box.clientWidth, box.scrollWidth]")
+        # Councils side by side take many columns: the page widens to 1,600 px for them
+        # (the table is wider still, and scrolls in its box)
+        assert box == 1600 and table > box, (box, table)
+        # and so do its header, navigation and footer, aligned with it
+        widths = page.locator(".govuk-width-container").evaluate_all(
+            "boxes => boxes.map(box => box.clientWidth)"
+        )
+        assert len(widths) >= 4 and set(widths) == {1600}, widths
+        # while its prose keeps a readable measure
+        intro = page.locator("main p.govuk-body").first
+        assert intro.evaluate("p => p.clientWidth") < 760
+        # while a page of reading keeps GOV.UK's 960 px
+        page = visit.goto(f"/cohorts/{site.cohort}")
+        assert page.locator("main").evaluate("main => main.clientWidth") == 960
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
