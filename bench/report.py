@@ -143,7 +143,7 @@ TABLES: dict[str, Callable[[Figures], str]] = {
     ),
     "catch-up": by_size(
         [
-            ("ours", "catch_up_postgres"),
+            ("ours, one process", "catch_up_postgres"),
             ("two processes", "catch_up_two_processes_postgres"),
             ("stock runner", "catch_up_stock_runner_postgres"),
             ("raw INSERT", "catch_up_raw_insert_postgres"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,6 +59,31 @@ def read_models() -> list[ReadModel]:
 
 #: Events in the log from which a rebuild is shared between processes.
 PARALLEL_REBUILD_FROM = 50_000
+#: Processes a long rebuild is shared between unless configured: two, which on two
+#: cores beside PostgreSQL rebuilt 100,000 and 1,000,000 events half as fast again
+#: as one (docs/PERFORMANCE.md); more than two cores did not need more to be measured.
+DEFAULT_REBUILD_WORKERS = 2
+
+
+def rebuild_processes(head: int, configured: int | None, cores: int) -> int:
+    """How many processes share a rebuild of a log whose last position is ``head``.
+
+    A short log is rebuilt before processes would have started; a long one by
+    ``configured`` processes, or by default two where this process may use two
+    cores or more.
+    """
+    if head < PARALLEL_REBUILD_FROM:
+        return 1
+    if configured is not None:
+        return configured
+    return min(DEFAULT_REBUILD_WORKERS, max(1, cores))
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def rebuild_read_models(
@@ -70,17 +96,18 @@ def rebuild_read_models(
     """Drop the named read models (all by default) and build them again from the log.
 
     On PostgreSQL the read models are shared among ``workers`` processes
-    (default ``WAYMARK_REBUILD_WORKERS`` once the log holds 50,000 events): each
-    has its own position, so each process catches up its own share, exactly
-    once. Returns how many events were read.
+    (by default, once the log holds 50,000 events, ``WAYMARK_REBUILD_WORKERS``
+    or else two where two cores are free to use): each has its own position, so
+    each process catches up its own share, exactly once. Returns how many
+    events were read.
     """
     waymark = Waymark(settings.model_copy(update={"in_process_projections": False}))
     try:
         projector = waymark.projector
         if workers is None:
-            # A short log is rebuilt before processes would have started.
-            long_log = projector.log.head() >= PARALLEL_REBUILD_FROM
-            workers = settings.rebuild_workers if long_log else 1
+            workers = rebuild_processes(
+                projector.log.head(), settings.rebuild_workers, usable_cores()
+            )
         if not settings.uses_postgres:
             workers = 1  # SQLite takes one writer at a time
         chosen = projector.start_rebuild(names)

@@ -32,12 +32,13 @@ class Settings(BaseSettings):
     projection_batch_size: int = Field(
         default=1000, ge=1, le=100_000, description="Events per read-model transaction."
     )
-    rebuild_workers: int = Field(
-        default=1,
+    rebuild_workers: int | None = Field(
+        default=None,
         ge=1,
         le=32,
-        description="Processes that share a rebuild of the read models (PostgreSQL only; "
-        "worth it only with idle cores for both the processes and PostgreSQL).",
+        description="Processes that share a rebuild of the read models, on PostgreSQL, "
+        "for logs of 50,000 events or more (shorter ones take one); unset, two where "
+        "the rebuild may use two cores or more, else one.",
     )
     projection_poll_interval: float = Field(
         default=0.2,

@@ -16,7 +16,7 @@ from eventsourcing.persistence import Mapper
 
 from projections.log import FastDecoder
 from projections.projector import DEFERRED_INDEXES_TABLE
-from services.container import Waymark, read_models, rebuild_read_models
+from services.container import Waymark, read_models, rebuild_processes, rebuild_read_models
 from services.settings import Settings
 from tests.helpers import read_model_rows
 from tests.test_read_model_rebuild import AuditLogV2, fresh_projector, play
@@ -112,6 +112,24 @@ def test_a_rebuild_shared_between_processes_gives_the_tables_one_process_gives(
         assert {s.lag for s in waymark.projector.status()} == {0}
     finally:
         waymark.close()
+
+
+@pytest.mark.parametrize(
+    ("head", "configured", "cores", "processes"),
+    [
+        (49_999, None, 8, 1),  # a short log is done before processes would have started
+        (10, 4, 8, 1),  # even where more are configured
+        (50_000, None, 2, 2),  # a long one: two by default on two cores
+        (1_000_000, None, 16, 2),  # and no more on more cores
+        (50_000, None, 1, 1),  # one on one core
+        (1_000_000, 4, 2, 4),  # what is configured, for a long log
+        (1_000_000, 1, 8, 1),
+    ],
+)
+def test_a_long_rebuild_is_shared_between_two_processes_unless_configured_or_one_core(
+    head: int, configured: int | None, cores: int, processes: int
+) -> None:
+    assert rebuild_processes(head, configured, cores) == processes
 
 
 def test_a_read_model_started_over_is_filled_as_a_rebuild_is_and_gets_its_indexes_back(
