@@ -149,6 +149,10 @@ class Ledger:
     def head(self) -> Link | None:
         return self.recorder.chain_head()
 
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The newest checkpoint signed with this server's key."""
+        return self.recorder.latest_checkpoint(self.key_id)
+
     # -- verifying -----------------------------------------------------------------
 
     def verify(

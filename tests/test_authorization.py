@@ -439,6 +439,7 @@ PAGES: dict[tuple[str, str], tuple[PageCall, dict[str, int]]] = {
         page(200, *PAGE_READ_COHORT),
     ),
     ("GET", "/audit"): (lambda w: ("/audit", None), page(200, *AUDITORS)),
+    ("GET", "/ledger"): (lambda w: ("/ledger?check=every-event", None), page(200, *AUDITORS)),
     ("GET", "/search"): (lambda w: ("/search?q=statement", None), page(200, *SIGNED_IN)),
     ("GET", "/projects/{project_id}/entries/new"): (
         lambda w: (f"/projects/{w.project}/entries/new", None),

@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 
 from projections.audit_log import AuditQuery
 from services.container import Waymark
+from services.settings import Settings
 from tests.helpers import bearer, cohort, council, entry, make_user, programme, project
+from tests.tamper import BACKDATED, STAMP, tampering
 from tests.test_search import HOSTILE
 from web.deps import SESSION_COOKIE
 from web.pages.compare import MAX_WEEKS, week_numbers
@@ -448,3 +450,38 @@ def test_the_comparison_charts_the_weeks_begun_and_at_most_the_latest_52() -> No
     assert list(week_numbers(starts, date(2026, 6, 26), date(2026, 1, 4))) == []
     long = week_numbers(starts, date(2030, 1, 1), date(2028, 1, 2))
     assert (long.start, long.stop - 1, len(long)) == (53, 104, MAX_WEEKS)
+
+
+def test_record_integrity_shows_the_chain_and_checks_every_event_when_asked(
+    client: TestClient, settings: Settings
+) -> None:
+    # Given a record with a few changes, signed
+    project_id = project(client, cohort(client, programme(client)), council(client, "GB-EXE", "E"))
+    entry(client, project_id, {"kind": "members_engaged", "how": "A workshop"})
+    waymark = waymark_of(client)
+    waymark.ledger.checkpoint()
+    head = waymark.ledger.head()
+    assert head is not None
+
+    # The page shows the chain's head, its last signature and the key, without checking
+    page = client.get("/ledger")
+    assert page.status_code == 200
+    assert head.chain_hash.hex() in page.text
+    assert f"Position {head.position:,}, " in page.text  # signed at the head
+    assert waymark.ledger.key_id in page.text
+    assert "check-result" not in page.text
+
+    # Asked, it checks every event and says so
+    checked = client.get("/ledger", params={"check": "every-event"})
+    assert checked.status_code == 200
+    assert "The record checks out" in checked.text
+    assert f"events up to position {head.position:,}" in checked.text
+
+    # and, once an event was changed behind Waymark's back, says where
+    with tampering(settings) as sql:
+        sql.replace_in_state(3, STAMP, BACKDATED)
+    tampered = client.get("/ledger", params={"check": "every-event"})
+    assert tampered.status_code == 200
+    assert "The record does not check out" in tampered.text
+    assert "At position 3:" in tampered.text
+    assert tampered.text.count('role="alert"') == 1

@@ -28,7 +28,7 @@ from web.api import (
     search,
 )
 from web.demo import announce_demo_sign_ins
-from web.pages import browse, compare, find, record, session
+from web.pages import browse, compare, find, integrity, record, session
 from web.pages.rendering import Pages
 from web.schemas import ENTRY_TAGS
 from web.security import BodySizeLimit, SecurityHeaders
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
         app.include_router(module.router)
     app.openapi = lambda: _openapi_with_problem_media_type(app)  # type: ignore[method-assign]
     app.state.pages = Pages()
-    for pages in (browse, compare, find, record, session):
+    for pages in (browse, compare, find, integrity, record, session):
         app.include_router(pages.router)
     # Built by `make assets` from the npm packages; the API works without them.
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")

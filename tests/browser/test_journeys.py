@@ -35,6 +35,7 @@ def test_every_page_passes_axe_fits_a_phone_and_raises_no_console_error(
         ("councils", "/councils"),
         ("council", "/councils/GB-DEV"),
         ("audit", "/audit"),
+        ("ledger", "/ledger"),
         ("search", "/search?q=service"),
         ("record-choose-kind", f"/projects/{exeter}/entries/new"),
         ("record-capacity-decided", f"/projects/{exeter}/entries/new/capacity_decided"),

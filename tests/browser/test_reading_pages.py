@@ -185,6 +185,24 @@ def test_anyone_signed_in_searches_the_record(site: Site, open_as: Open, usernam
     look(visit, f"search-no-results-{username}")
 
 
+def test_a_reviewer_checks_that_nothing_in_the_record_was_rewritten(
+    site: Site, open_as: Open
+) -> None:
+    visit = open_as("reviewer")
+    page = visit.goto("/")
+    page.get_by_role("link", name="Record integrity").click()
+    expect(page.locator("h1")).to_have_text("Record integrity")
+    head = site.waymark.ledger.head()
+    assert head is not None
+    expect(page.locator(".govuk-summary-list")).to_contain_text(head.chain_hash.hex())
+
+    page.get_by_role("button", name="Check every event now").click()
+    result = page.locator(".govuk-notification-banner--success")
+    expect(result).to_contain_text("The record checks out")
+    expect(result).to_contain_text(f"events up to position {head.position:,}")
+    look(visit, "ledger-checked")
+
+
 def test_the_comparison_uses_a_wide_screen_and_other_pages_keep_their_measure(
     site: Site, open_as: Open
 ) -> None:
