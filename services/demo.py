@@ -48,6 +48,15 @@ def is_empty(records: DecisionRecords) -> bool:
     return not records.recorder.max_notification_id()
 
 
+def load_and_sign_demo(waymark: Waymark, today: date | None = None) -> bool:
+    """Load the demo record into an empty store and sign its head, so that it shows
+    signed as a record in use does; False (and nothing done) if the store had events."""
+    if not load_demo(waymark.records, today):
+        return False
+    waymark.ledger.checkpoint()
+    return True
+
+
 def load_demo(records: DecisionRecords, today: date | None = None) -> bool:
     """Load the demo record into an empty store; returns False if the store had events."""
     if not is_empty(records):

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from domain.project import ENTRY_KINDS
 from services.container import Waymark
-from services.demo import load_demo
+from services.demo import load_and_sign_demo, load_demo
 
 
 def test_the_demo_shows_every_kind_across_councils_of_different_types_and_segments(
@@ -39,3 +39,13 @@ def test_the_demo_is_not_loaded_into_a_store_that_has_events(waymark: Waymark) -
     head = waymark.projector.log.head()
     assert load_demo(waymark.records) is False
     assert waymark.projector.log.head() == head
+
+
+def test_the_demo_record_is_signed_at_its_head_once_loaded(waymark: Waymark) -> None:
+    assert load_and_sign_demo(waymark) is True
+    head = waymark.ledger.head()
+    latest = waymark.ledger.latest_checkpoint()
+    assert head is not None and latest is not None
+    assert (latest.position, latest.chain_hash) == (head.position, head.chain_hash)
+    assert waymark.ledger.verify().signed_up_to == head.position
+    assert load_and_sign_demo(waymark) is False

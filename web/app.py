@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from services.container import Waymark
-from services.demo import create_demo_users, load_demo
+from services.demo import create_demo_users, load_and_sign_demo
 from services.settings import Settings
 from web import metrics, observability, problems
 from web.api import (
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
             waymark.close()
             raise RuntimeError("Waymark will not start: " + "; ".join(refusals))
         if demo_mode:
-            load_demo(waymark.records)
+            load_and_sign_demo(waymark)
             announce_demo_sign_ins(create_demo_users(waymark))
         waymark.start()
         app.state.waymark = waymark

@@ -20,7 +20,7 @@ from rich.table import Table
 from domain.errors import DomainError
 from services.chained_recorders import StoreNotEmpty
 from services.container import Waymark, rebuild_read_models
-from services.demo import load_demo
+from services.demo import load_and_sign_demo
 from services.ledger import LedgerTampered, read_checkpoints, trusted_from, verify_export
 from services.ledger_chain import Verdict
 from services.settings import Settings
@@ -78,7 +78,7 @@ def demo() -> None:
     """Load the demo record into an empty store."""
     waymark = Waymark(Settings())
     try:
-        if load_demo(waymark.records):
+        if load_and_sign_demo(waymark):
             console.print("Demo record loaded.")
         else:
             console.print("The store already has events: demo not loaded.")

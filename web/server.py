@@ -20,7 +20,7 @@ import structlog
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from services.container import Waymark
-from services.demo import create_demo_users, load_demo
+from services.demo import create_demo_users, load_and_sign_demo
 from services.settings import Settings
 from web.logs import configure_logging, logging_config
 
@@ -44,7 +44,7 @@ def prepare(settings: Settings, *, serving: bool = False) -> None:
                 log.error("Waymark will not start", reasons=refusals)
                 raise SystemExit(1)
             if settings.demo:
-                load_demo(waymark.records)
+                load_and_sign_demo(waymark)
                 create_demo_users(waymark)
         log.info("store ready", head=waymark.projector.log.head())
     finally:
