@@ -159,15 +159,17 @@ class Ledger:
         self,
         also_trust: Iterable[Ed25519PublicKey] = (),
         kept: Sequence[Checkpoint] = (),
+        progress: Callable[[int], None] | None = None,
     ) -> Verdict:
         """Recompute the whole chain and check it against the chain table and every checkpoint.
 
         ``kept`` are checkpoints a reviewer kept from an earlier export: they
-        catch a rewrite that also replaced the stored checkpoints.
+        catch a rewrite that also replaced the stored checkpoints. ``progress``
+        is told how many more events were checked, a thousand at a time.
         """
         checkpoints = [*self.recorder.select_checkpoints(), *kept]
         check = ChainCheck(checkpoints, self.trusted_keys(also_trust))
-        return check.run(self.entries())
+        return check.run(reporting(self.entries(), progress))
 
     # -- signing --------------------------------------------------------------------
 
@@ -423,19 +425,41 @@ def verify_export(
     directory: Path,
     trusted: Sequence[Ed25519PublicKey] | None = None,
     kept: Sequence[Checkpoint] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> Verdict:
     """Check an export with no database: every hash, every signature, and a signed head.
 
     ``trusted`` are the public keys to believe; by default the one in the
     export, whose key id the caller should compare with the published one.
     ``kept`` are checkpoints kept from an earlier export, checked as well.
+    ``progress`` is told how many more events were checked, a thousand at a time.
     """
     check = _export_check(directory, trusted, kept)
     try:
-        return check.run(read_export(directory / EVENTS_FILE), require_signed_head=True)
+        entries = reporting(read_export(directory / EVENTS_FILE), progress)
+        return check.run(entries, require_signed_head=True)
     except MalformedExport as error:
         check.verdict.problem = error.problem
         return check.verdict
+
+
+def reporting(items: Iterable[T], progress: Callable[[int], None] | None) -> Iterable[T]:
+    """The items, telling ``progress`` (if any) how many have gone by, ``BATCH`` at a time."""
+    if progress is None:
+        return items
+    return _reported(items, progress)
+
+
+def _reported(items: Iterable[T], progress: Callable[[int], None]) -> Iterator[T]:
+    count = 0
+    for item in items:
+        yield item
+        count += 1
+        if count == BATCH:
+            progress(count)
+            count = 0
+    if count:
+        progress(count)
 
 
 def _paged(

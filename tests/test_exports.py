@@ -249,6 +249,9 @@ def test_a_fresh_export_verifies_offline(
     assert result.exit_code == 0, result.output
     assert f"up to position {record['position']} verified" in result.output
     assert f"signed up to position {record['position']}" in result.output
+    reported: list[int] = []
+    verdict = verify_export(tmp_path / "export", progress=reported.append)
+    assert verdict.ok and sum(reported) == verdict.events == record["position"]
 
 
 def test_an_edited_export_fails_offline_naming_the_position(

@@ -18,6 +18,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from bench.generate import generate
 from services.chained_recorders import LedgerBroken
 from services.container import Waymark
 from services.demo import load_demo
@@ -271,3 +272,18 @@ def test_verifying_where_there_is_no_key_makes_none_and_trusts_no_checkpoint(
     assert verdict.problem is not None
     assert (verdict.problem.position, verdict.problem.kind) == (signed(store)[0], "unknown-key")
     assert store.ledger.verify(also_trust=[]).ok
+
+
+def test_a_check_of_every_event_tells_its_progress_a_thousand_at_a_time(
+    settings: Settings,
+) -> None:
+    waymark = Waymark(settings)
+    try:
+        generate(waymark.records, 2_500)
+        reported: list[int] = []
+        verdict = waymark.ledger.verify(progress=reported.append)
+        assert verdict.ok
+        assert sum(reported) == verdict.events > 2000
+        assert reported[:-1] == [1000] * (len(reported) - 1) and 0 < reported[-1] <= 1000
+    finally:
+        waymark.close()

@@ -87,7 +87,7 @@ def demo() -> None:
         waymark.close()
 
 
-def _progress_bar(waymark: Waymark) -> Progress:
+def _progress_bar() -> Progress:
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -105,7 +105,7 @@ def projections_rebuild(
     waymark = Waymark(Settings(in_process_projections=False))
     try:
         total = waymark.projector.log.head()
-        with _progress_bar(waymark) as progress:
+        with _progress_bar() as progress:
             task = progress.add_task("Rebuilding", total=total)
             try:
                 count = rebuild_read_models(
@@ -206,13 +206,21 @@ def verify(
     trusted = trusted_from(public_key or [])
     kept = read_checkpoints(checkpoints) if checkpoints else []
     if offline is not None:
-        verdict = verify_export(offline, trusted or None, kept)
+        with _progress_bar() as progress:
+            task = progress.add_task("Checking", total=None)
+            verdict = verify_export(
+                offline, trusted or None, kept, lambda n: progress.advance(task, n)
+            )
         console.print(f"Trusting key(s): {', '.join(verdict.key_ids)}")
         _print_verdict(verdict)
         return
     waymark = Waymark(Settings(in_process_projections=False))
     try:
-        _print_verdict(waymark.ledger.verify(trusted, kept))
+        head = waymark.ledger.head()
+        with _progress_bar() as progress:
+            task = progress.add_task("Checking", total=head.position if head else 0)
+            verdict = waymark.ledger.verify(trusted, kept, lambda n: progress.advance(task, n))
+        _print_verdict(verdict)
     finally:
         waymark.close()
 
