@@ -60,8 +60,8 @@ def read_models() -> list[ReadModel]:
 #: Events in the log from which a rebuild is shared between processes.
 PARALLEL_REBUILD_FROM = 50_000
 #: Processes a long rebuild is shared between unless configured: two, which on two
-#: cores beside PostgreSQL rebuilt 100,000 and 1,000,000 events half as fast again
-#: as one (docs/PERFORMANCE.md); more than two cores did not need more to be measured.
+#: cores beside PostgreSQL rebuilt 100,000 and 1,000,000 events 37-61% faster than one
+#: (docs/PERFORMANCE.md). More were not measured, so more cores take no more by default.
 DEFAULT_REBUILD_WORKERS = 2
 
 
