@@ -180,10 +180,10 @@ class Ledger:
         ``LedgerTampered`` rather than sign a chain that does not check out.
         """
         with self._signing:
-            head = self.recorder.chain_head()
+            head = self.head()
             if head is None:
                 return None
-            last = self.recorder.latest_checkpoint(self.key_id)
+            last = self.latest_checkpoint()
             if last is not None:
                 problem = signature_problem(last, self.trusted_keys())
                 if problem is not None:
@@ -218,7 +218,7 @@ class Ledger:
         """
         if self._last_signed is None:
             try:
-                latest = self.recorder.latest_checkpoint(self.key_id)
+                latest = self.latest_checkpoint()
             except Exception:  # noqa: BLE001 - the write succeeded; signing can wait
                 log.exception("could not read the latest checkpoint")
                 return
