@@ -18,6 +18,7 @@ COPY pyproject.toml README.md ./
 COPY domain domain
 COPY services services
 COPY projections projections
+COPY storage storage
 COPY web web
 COPY --from=assets /src/web/static/vendor web/static/vendor
 RUN /opt/waymark/bin/pip install .
@@ -27,7 +28,8 @@ FROM python:3.11-slim-bookworm
 RUN groupadd --gid 10001 waymark \
     && useradd --uid 10001 --gid 10001 --home-dir /var/lib/waymark --create-home \
        --shell /usr/sbin/nologin waymark \
-    && install -d -o waymark -g waymark -m 0700 /var/lib/waymark/data
+    && install -d -o waymark -g waymark -m 0700 /var/lib/waymark/data \
+       /var/lib/waymark/keys /var/lib/waymark/checkpoint-log
 COPY --from=build /opt/waymark /opt/waymark
 ENV PATH=/opt/waymark/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

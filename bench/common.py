@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 
-from bench.report import number, write_report
+from bench.report import Figure, Target, number, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -93,18 +93,36 @@ class Results:
         self.figures: list[dict[str, Any]] = []
         self.where = where or machine()
 
-    def add(self, name: str, value: float, unit: str, size: int, target: str | None = None) -> None:
-        figure = {
+    def add(
+        self,
+        name: str,
+        value: float,
+        unit: str,
+        size: int,
+        target: Target | None = None,
+        *,
+        of: Figure | None = None,
+        reference: Figure | None = None,
+    ) -> Figure:
+        """Record a figure; a ratio names the two figures it divides (``of`` and
+        ``reference``, measured in the same run)."""
+        figure: Figure = {
             "name": name,
             "value": round(value, 2) if value < 100 else round(value),
             "unit": unit,
-            "target": target,
+            "target": target.bound if target else None,
+            "better": target.better if target else None,
+            "target_text": target.text if target else None,
             "size": size,
         }
+        for key, other in (("of", of), ("reference", reference)):
+            if other is not None:
+                figure[key] = {k: other[k] for k in ("name", "value", "unit")}
         self.figures.append(figure)
         shown = number(figure)
-        goal = f"  (target {target})" if target else ""
-        print(f"  {name:<34} {shown:>12} {unit:<10} size {size:,}{goal}", flush=True)
+        goal = f"  (target {target.text})" if target else ""
+        print(f"  {name:<40} {shown:>12} {unit:<10} size {size:,}{goal}", flush=True)
+        return figure
 
     def save(self, results: Path = RESULTS, report: Path = REPORT) -> None:
         """Merge this run's figures into ``results`` and write them all into ``report``."""
@@ -149,6 +167,23 @@ def _postgres_pids() -> list[int]:
     return pids
 
 
+def database_backends(dbname: str, admin_url: str = ADMIN_URL) -> Callable[[], list[int]]:
+    """The process ids of the PostgreSQL backends connected to one database now: its
+    CPU time apart from that of other databases on the same server (other work on a
+    shared machine). Backends that close during a measurement are not counted; the
+    servers measured keep their pools open."""
+
+    def pids() -> list[int]:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (dbname,),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    return pids
+
+
 def _machine_busy() -> tuple[float, float]:
     """(busy, all) CPU time of the whole machine so far, in ticks."""
     ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -161,8 +196,10 @@ class CpuMeter:
     other named groups of processes, and by this one ("client"); and how busy the whole
     machine was, in per cent."""
 
-    def __init__(self, **groups: Callable[[], list[int]]) -> None:
-        self.groups = {**groups, "postgres": _postgres_pids}
+    def __init__(self, *, every_postgres: bool = True, **groups: Callable[[], list[int]]) -> None:
+        """``every_postgres``: count every PostgreSQL process on the machine as
+        "postgres" (the postmaster's ended children too)."""
+        self.groups = {**groups, **({"postgres": _postgres_pids} if every_postgres else {})}
         self.used: dict[str, float] = {}
         self.busy = 0.0
 
@@ -185,7 +222,9 @@ class CpuMeter:
         )
         self.busy = 100 * (busy - self._machine[0]) / max(1, every - self._machine[1])
 
-    def add(self, results: Results, prefix: str, count: int, size: int) -> None:
+    def add(
+        self, results: Results, prefix: str, count: int, size: int, unit: str = "ms/entry"
+    ) -> None:
         for name, seconds in self.used.items():
-            results.add(f"{prefix}_cpu_{name}", seconds * 1000 / count, "ms/entry", size)
+            results.add(f"{prefix}_cpu_{name}", seconds * 1000 / count, unit, size)
         results.add(f"{prefix}_machine_busy", self.busy, "%", size)

@@ -1,37 +1,73 @@
-"""The figures of bench/results.json as the tables of docs/PERFORMANCE.md.
+"""The figures of bench/results.json as the tables of docs/PERFORMANCE.md, and which
+targets they meet.
 
 The report is prose written by hand with tables written by the benchmarks:
 each table sits between ``<!-- figures: NAME -->`` and ``<!-- end of
 figures -->`` and is written again, from every figure on record, each time a
 benchmark saves its results. The prose around the tables is left as it is.
+
+A figure with a target carries it in a form a program can check: ``target``, a
+number; ``better``, ``"higher"`` (met when the value is at least the target) or
+``"lower"`` (met when it is below); and ``target_text`` for people. A ratio to a
+reference measured in the same run names both figures it divides, ``of`` and
+``reference`` (name, value, unit). ``python -m bench.report --check`` lists every
+figure on record with a target and fails if one is not met.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 Figure = dict[str, Any]
 
 BLOCK = re.compile(r"(<!-- figures: ([a-z-]+) -->\n)(.*?)(<!-- end of figures -->)", re.DOTALL)
-_TARGET = re.compile(r"^\s*(<=|>=|<|>)\s*([\d,]+(?:\.\d+)?)")
 
 
-def target_met(value: float, target: str | None) -> bool | None:
-    """Whether ``value`` meets a target such as "< 15 ms" or ">= 25,000 events/s"
-    (None if there is no target, or none that can be read)."""
-    found = _TARGET.match(target or "")
-    if found is None:
+@dataclass(frozen=True)
+class Target:
+    """What a figure must reach: at least ``bound`` (``better="higher"``) or below it
+    (``better="lower"``); ``text`` says it for people."""
+
+    bound: float
+    better: Literal["higher", "lower"]
+    text: str
+
+    @classmethod
+    def at_least(cls, bound: float, text: str) -> Target:
+        return cls(bound, "higher", text)
+
+    @classmethod
+    def below(cls, bound: float, text: str) -> Target:
+        return cls(bound, "lower", text)
+
+
+def target_met(figure: Figure) -> bool | None:
+    """Whether a recorded figure meets its target (None if it has none)."""
+    bound = figure.get("target")
+    if bound is None:
         return None
-    bound = float(found.group(2).replace(",", ""))
-    return {
-        "<": value < bound,
-        "<=": value <= bound,
-        ">": value > bound,
-        ">=": value >= bound,
-    }[found.group(1)]
+    better = figure.get("better")
+    if better == "higher":
+        return bool(figure["value"] >= bound)
+    if better == "lower":
+        return bool(figure["value"] < bound)
+    raise ValueError(f"{figure['name']}: 'better' is {better!r}, not 'higher' or 'lower'")
+
+
+def verdicts(figures: Sequence[Figure]) -> list[tuple[str, int, bool]]:
+    """For each figure with a target: its name, its size and whether the target is met."""
+    return [
+        (f["name"], f["size"], met)
+        for f in sorted(figures, key=lambda f: (f["name"], f["size"]))
+        if (met := target_met(f)) is not None
+    ]
 
 
 def number(figure: Figure | None) -> str:
@@ -82,22 +118,23 @@ def by_size(columns: Sequence[tuple[str, str]]) -> Callable[[Figures], str]:
 
 
 def targets(figures: Figures) -> str:
-    """Every figure that has a target, by size, each marked met or not."""
-    named = sorted({n for (n, _), f in figures.found.items() if f.get("target")})
+    """Every figure that has a target, by size, each marked met or not, a ratio with the
+    reference it was measured against."""
+    named = sorted({n for (n, _), f in figures.found.items() if f.get("target") is not None})
     sizes = figures.sizes_of(named)
     rows = []
     for name in named:
         cells, target = [], ""
         for size in sizes:
             found = figures.get(name, size)
-            if found is None:
+            if found is None or found.get("target") is None:
                 cells.append("")
                 continue
-            target = found["target"] or target
-            verdict = {True: "met", False: "**not met**", None: ""}[
-                target_met(found["value"], found["target"])
-            ]
-            cells.append(f"{shown(found)} {verdict}".strip())
+            target = found["target_text"]
+            verdict = "met" if target_met(found) else "**not met**"
+            reference = found.get("reference")
+            against = f" (reference {shown(reference)})" if reference else ""
+            cells.append(f"{shown(found)} {verdict}{against}")
         rows.append([name, target, *cells])
     return _table(["figure", "target", *(f"{size:,}" for size in sizes)], rows)
 
@@ -119,9 +156,9 @@ def reads(figures: Figures) -> str:
     for title, name in READS:
         target = next(
             (
-                f["target"]
+                f["target_text"]
                 for s in sizes
-                if (f := figures.get(f"{name}_p95", s)) is not None and f["target"]
+                if (f := figures.get(f"{name}_p95", s)) is not None and f.get("target") is not None
             ),
             "",
         )
@@ -131,6 +168,57 @@ def reads(figures: Figures) -> str:
         ]
         rows.append([title, f"p95 {target}" if target else "", *cells])
     head = ["read (ms)", "target", *(f"{size:,} p50 / p95 / p99" for size in sizes)]
+    return _table(head, rows)
+
+
+#: The databases the write benchmark runs on: (name in figures, name for people).
+DATABASES = (("postgres", "PostgreSQL"), ("sqlite", "SQLite"))
+#: The two servers of the write benchmark: (name in figures, name for people).
+WRITERS = (("waymark", "Waymark"), ("minimal_app", "minimal app"))
+
+
+def writes(figures: Figures) -> str:
+    """Waymark's entry writes against the minimal app's, one row per size and database."""
+    rows = []
+    for size in figures.sizes:
+        for db, database in DATABASES:
+            if figures.get(f"write_waymark_{db}", size) is None:
+                continue
+            cells = []
+            for writer, _ in WRITERS:
+                base = f"write_{writer}_{db}"
+                cells.append(shown(figures.get(base, size)))
+                cells.append(
+                    " / ".join(number(figures.get(f"{base}_{p}", size)) for p in ("p50", "p95"))
+                )
+            ratio = shown(figures.get(f"write_vs_minimal_app_{db}", size))
+            rows.append([f"{size:,}", database, *cells, ratio])
+    head = [
+        "events",
+        "database",
+        "Waymark",
+        "p50 / p95 (ms)",
+        "minimal app",
+        "p50 / p95 (ms)",
+        "Waymark / minimal",
+    ]
+    return _table(head, rows)
+
+
+def write_cpu(figures: Figures) -> str:
+    """CPU time per write of each server and of its database, and how busy the machine was."""
+    rows = []
+    parts = ("server", "database", "client")
+    for size in figures.sizes:
+        for db, database in DATABASES:
+            for writer, title in WRITERS:
+                base = f"write_{writer}_{db}"
+                if figures.get(base, size) is None:
+                    continue
+                cells = [shown(figures.get(f"{base}_cpu_{part}", size)) for part in parts]
+                cells.append(shown(figures.get(f"{base}_machine_busy", size)))
+                rows.append([f"{size:,}", database, title, *cells])
+    head = ["events", "database", "app", "server", "database", "client", "machine busy"]
     return _table(head, rows)
 
 
@@ -167,28 +255,8 @@ TABLES: dict[str, Callable[[Figures], str]] = {
             ("all serving processes", "server_memory_rss_all_processes"),
         ]
     ),
-    "writes": by_size(
-        [
-            ("HTTP, 8 clients", "write_http_8_clients"),
-            ("bare save", "write_bare_application_save"),
-            ("bare save, db functions", "write_bare_save_db_functions"),
-            ("raw INSERT + COMMIT", "write_raw_insert_commit"),
-            ("HTTP / bare save", "write_http_vs_bare_save"),
-            ("HTTP / raw", "write_http_vs_raw_insert"),
-        ]
-    ),
-    "write-cpu": by_size(
-        [
-            ("HTTP: serving processes", "write_http_cpu_server"),
-            ("projection worker", "write_http_cpu_projector"),
-            ("PostgreSQL", "write_http_cpu_postgres"),
-            ("client", "write_http_cpu_client"),
-            ("machine busy", "write_http_machine_busy"),
-            ("bare save: PostgreSQL", "write_bare_save_cpu_postgres"),
-            ("client", "write_bare_save_cpu_client"),
-            ("machine busy", "write_bare_save_machine_busy"),
-        ]
-    ),
+    "writes": writes,
+    "write-cpu": write_cpu,
 }
 
 
@@ -212,3 +280,21 @@ def write_report(figures: Sequence[Figure], report: Path) -> None:
             "<!-- end of figures -->\n"
         )
     report.write_text(text)
+
+
+def main() -> None:
+    from bench.common import RESULTS
+
+    parser = argparse.ArgumentParser(description="Which recorded targets are met.")
+    parser.add_argument("results", nargs="?", type=Path, default=RESULTS)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is not met")
+    args = parser.parse_args()
+    found = verdicts(json.loads(args.results.read_text()))
+    for name, size, met in found:
+        print(f"{'met    ' if met else 'NOT MET'}  {name} at {size:,}")
+    if args.check and not all(met for _, _, met in found):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

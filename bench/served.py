@@ -2,11 +2,15 @@
 
     .venv/bin/python -m bench.served [SIZE] [--no-record]
 
-Writes: several clients record entries at once through ``POST
-/api/projects/{id}/entries`` with a bearer token made by ``waymark users add``,
-against, in the same run, a bare ``eventsourcing`` ``Application.save`` of one
-event per call (the library's own PostgreSQL recorder, with and without its
-database functions) and a raw psycopg one-row INSERT and COMMIT (the limit).
+Writes: several clients at once (one connection each, the light client of
+``bench/load.py``) record entries through ``POST /api/projects/{id}/entries``
+with a bearer token made by ``waymark users add``, Waymark served with its
+defaults (``waymark serve``: one worker, read models kept in the serving
+process); then, in the same run, with the same client, requests and server
+settings, the minimal FastAPI + eventsourcing app of ``bench/minimal_app.py``.
+On PostgreSQL and on SQLite. Recorded: writes/s, p50 and p95, the ratio
+Waymark / minimal app, and CPU time per write of the server, of its database's
+backends (PostgreSQL) and of the client.
 
 Reads: p50/p95/p99 of the timeline (first page and later pages), a cohort's
 comparison, a project as of a past instant, a search and an audit page; then
@@ -19,32 +23,39 @@ import argparse
 import os
 import random
 import socket
+import sqlite3
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
-from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
 
 from bench.common import (
     ROOT,
     CpuMeter,
     Results,
     data_dir_for,
+    database_backends,
     percentiles,
     settle,
     throwaway_database,
 )
+from bench.generate import generate
+from bench.load import drive, post
+from bench.minimal_app import Projects
+from bench.report import Figure, Target
+from services.container import application_env
+from services.records import DecisionRecords
+from services.settings import Settings
 
 SECRET = "bench-secret-that-is-long-enough-for-waymark-0123456789"
 BIN = Path(sys.executable).parent
@@ -57,7 +68,7 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     token: str
-    projector: subprocess.Popen[bytes]
+    projector: subprocess.Popen[bytes] | None = None
 
     def processes(self) -> list[int]:
         """The server's process ids: the supervisor and its children (the workers, and
@@ -81,17 +92,21 @@ class Server:
         return max(now), max(peak), sum(now)
 
 
-def _env(url: str, data_dir: str) -> dict[str, str]:
-    return {
+def _env(url: str | None, data_dir: Path, defaults: bool = False) -> dict[str, str]:
+    env = {
         **os.environ,
-        "WAYMARK_DATABASE_URL": url,
-        "WAYMARK_DATA_DIR": data_dir,
+        "WAYMARK_DATA_DIR": str(data_dir),
         "WAYMARK_SECRET_KEY": SECRET,
         "WAYMARK_DEMO": "false",
+    }
+    env.pop("WAYMARK_DATABASE_URL", None)
+    if url is not None:
+        env["WAYMARK_DATABASE_URL"] = url
+    if not defaults:
         # As deployed on PostgreSQL (docker-compose.yml): the read models are kept by
         # a separate `waymark projections run` worker, not by the serving processes.
-        "WAYMARK_IN_PROCESS_PROJECTIONS": "false",
-    }
+        env["WAYMARK_IN_PROCESS_PROJECTIONS"] = "false"
+    return env
 
 
 def _free_port() -> int:
@@ -100,29 +115,66 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def serve(url: str, workers: int = WORKERS) -> Iterator[Server]:
-    """``waymark users add`` for a token, then a real server until the block ends.
+def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"the server at {base} did not start")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
 
-    Deployed as docker-compose.yml does on PostgreSQL: ``waymark serve --workers N``
-    and one ``waymark projections run`` worker.
-    """
-    port = _free_port()
-    env = _env(url, str(data_dir_for(url)))
+
+def _stop(*processes: subprocess.Popen[bytes]) -> None:
+    for child in processes:
+        child.terminate()
+    for child in processes:
+        child.wait(timeout=30)
+
+
+def add_user(url: str | None, data_dir: Path) -> str:
+    """``waymark users add``: an administrator's API token."""
     added = subprocess.run(
         [str(BIN / "waymark"), "users", "add", f"bench.{uuid.uuid4().hex[:6]}", "--role", "admin"],
-        env=env,
+        env=_env(url, data_dir),
         capture_output=True,
         text=True,
         check=True,
         cwd=ROOT,
     )
-    token = added.stdout.strip().splitlines()[-1]
+    return added.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def serve(
+    url: str | None,
+    workers: int = WORKERS,
+    *,
+    data_dir: Path | None = None,
+    defaults: bool = False,
+    token: str | None = None,
+) -> Iterator[Server]:
+    """A real server until the block ends (with a token from ``waymark users add``
+    unless one is given), on PostgreSQL at ``url`` or, with no url, SQLite in ``data_dir``.
+
+    Deployed as docker-compose.yml does on PostgreSQL: ``waymark serve --workers N``
+    and one ``waymark projections run`` worker; or, with ``defaults``, with Waymark's
+    own defaults, read models kept in the serving process.
+    """
+    port = _free_port()
+    folder = data_dir or data_dir_for(str(url))
+    env = _env(url, folder, defaults)
+    token = token or add_user(url, folder)
     # JSON access logs are written as in production, to nowhere.
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    projector = subprocess.Popen(
-        [str(BIN / "waymark"), "projections", "run"], env=env, cwd=ROOT, **quiet
-    )
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    projector = None
+    if not defaults:
+        projector = subprocess.Popen(
+            [str(BIN / "waymark"), "projections", "run"], env=env, cwd=ROOT, **quiet
+        )
     process = subprocess.Popen(
         [
             str(BIN / "waymark"),
@@ -140,24 +192,12 @@ def serve(url: str, workers: int = WORKERS) -> Iterator[Server]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the server did not start")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        _wait_healthy(base, process)
         server = Server(base, process, token, projector)
         _wait_caught_up(server)
         yield server
     finally:
-        for child in (process, projector):
-            child.terminate()
-        for child in (process, projector):
-            child.wait(timeout=30)
+        _stop(process, *([projector] if projector else []))
 
 
 def _wait_caught_up(server: Server) -> None:
@@ -179,6 +219,12 @@ def _client(server: Server) -> httpx.Client:
 
 
 # -- reads ----------------------------------------------------------------------------
+
+#: DESIGN.md, "Quality targets" (set for 1,000,000 events, held at every size).
+TIMELINE = Target.below(15, "< 15 ms")
+COMPARISON = Target.below(100, "< 100 ms")
+AS_OF = Target.below(50, "< 50 ms")
+MEMORY = Target.below(250, "< 250 MB")
 
 
 def _sample(url: str) -> dict[str, Any]:
@@ -204,7 +250,7 @@ def measure_reads(server: Server, url: str, size: int, results: Results, request
     rng = random.Random(7)
     with _client(server) as client:
 
-        def timed(name: str, call: Callable[[], httpx.Response], target: str | None) -> None:
+        def timed(name: str, call: Callable[[], httpx.Response], target: Target | None) -> None:
             call()  # warm
             samples = []
             for _ in range(requests):
@@ -238,16 +284,16 @@ def measure_reads(server: Server, url: str, size: int, results: Results, request
         timed(
             "read_timeline_page",
             lambda: client.get(f"/api/cohorts/{cohort()}/timeline", params={"limit": 50}),
-            "< 15 ms",
+            TIMELINE,
         )
-        timed("read_timeline_second_page", later_page, "< 15 ms")
+        timed("read_timeline_second_page", later_page, TIMELINE)
         timed(
-            "read_comparison", lambda: client.get(f"/api/cohorts/{cohort()}/comparison"), "< 100 ms"
+            "read_comparison", lambda: client.get(f"/api/cohorts/{cohort()}/comparison"), COMPARISON
         )
         timed(
             "read_project_as_of",
             lambda: client.get(f"/api/projects/{project()}", params={"as_of": sample["as_of"]}),
-            "< 50 ms",
+            AS_OF,
         )
         timed(
             "read_search",
@@ -258,119 +304,214 @@ def measure_reads(server: Server, url: str, size: int, results: Results, request
         )
         timed("read_audit_page", lambda: client.get("/api/audit", params={"limit": 100}), None)
     now, peak, total = server.rss_mb()
-    results.add("server_memory_rss", now, "MB", size, "< 250 MB")
+    results.add("server_memory_rss", now, "MB", size, MEMORY)
     results.add("server_memory_peak_rss", peak, "MB", size)
     results.add("server_memory_rss_all_processes", total, "MB", size)
 
 
 # -- writes ---------------------------------------------------------------------------
 
-
-def measure_http_writes(
-    server: Server, url: str, size: int, results: Results, per_client: int, clients: int
-) -> float:
-    projects = _sample(url)["projects"]
-    rng = random.Random(11)
-    chosen = rng.sample(projects, min(len(projects), clients))
-    errors: list[str] = []
-
-    def client_loop(project_id: str) -> None:
-        with _client(server) as client:
-            for n in range(per_client):
-                response = client.post(
-                    f"/api/projects/{project_id}/entries",
-                    json={
-                        "kind": "sponsor_check_in",
-                        "team_health": "green",
-                        "member_engagement": f"Briefing {n}",
-                    },
-                )
-                if response.status_code != 201:
-                    errors.append(f"{response.status_code} {response.text[:200]}")
-
-    threads = [threading.Thread(target=client_loop, args=(p,)) for p in chosen]
-    # Where the CPU goes: the serving processes, the projection worker, PostgreSQL
-    # and this process (the clients), per entry written.
-    with CpuMeter(server=server.processes, projector=lambda: [server.projector.pid]) as cpu:
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{len(errors)} writes failed, e.g. {errors[0]}")
-    written = per_client * len(chosen)
-    rate = written / elapsed
-    results.add(f"write_http_{len(chosen)}_clients", rate, "entries/s", size)
-    cpu.add(results, "write_http", written, size)
-    return rate
+#: Serving processes in the write comparison, for Waymark and the minimal app alike:
+#: Waymark's default (``waymark serve``), as in the independent check of issue 22.
+WRITE_WORKERS = 1
+#: Waymark's writes against the minimal app's (DESIGN.md, "Quality targets").
+WRITE_TARGET = Target.at_least(0.75, ">= 0.75x the minimal app, same run")
+#: Requests each client sends before the timed ones (connections made, caches warm).
+WARM = 5
 
 
-class Note(Aggregate):
-    @event("Written")
-    def __init__(self, text: str) -> None:
-        self.text = text
+def _entry(n: int) -> dict[str, str]:
+    """The body both servers get: a sponsor check-in of a few fields (about 80 bytes)."""
+    return {
+        "kind": "sponsor_check_in",
+        "team_health": "green",
+        "member_engagement": f"Briefing {n}",
+    }
 
 
-def measure_bare_save(url: str, count: int, db_functions: bool) -> tuple[float, CpuMeter]:
-    parts = psycopg.conninfo.conninfo_to_dict(url)
-    app: Application[Any] = Application(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": str(parts["dbname"]),
-            "POSTGRES_HOST": str(parts.get("host", "127.0.0.1")),
-            "POSTGRES_PORT": str(parts.get("port", "5432")),
-            "POSTGRES_USER": str(parts.get("user", "postgres")),
-            "POSTGRES_PASSWORD": str(parts.get("password", "")),
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "y" if db_functions else "n",
+def minimal_app_env(url: str | None, data_dir: Path) -> dict[str, str]:
+    """The library's settings for the minimal app: PostgreSQL at ``url`` with its
+    database functions, or SQLite in ``data_dir``; the aggregate cache on."""
+    env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
+    if url is None:
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(data_dir / "minimal.sqlite3"),
+            "SQLITE_LOCK_TIMEOUT": "30",
         }
+        return env
+    parts = psycopg.conninfo.conninfo_to_dict(url)
+    return env | {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(parts["dbname"]),
+        "POSTGRES_HOST": str(parts.get("host", "127.0.0.1")),
+        "POSTGRES_PORT": str(parts.get("port", "5432")),
+        "POSTGRES_USER": str(parts.get("user", "postgres")),
+        "POSTGRES_PASSWORD": str(parts.get("password", "")),
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+    }
+
+
+@contextmanager
+def serve_minimal(env: dict[str, str], workers: int) -> Iterator[Server]:
+    """The minimal app (``bench/minimal_app.py``) served until the block ends."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.minimal_app",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        app.save(Note(text="warm"))
-        with CpuMeter() as cpu:
-            started = time.perf_counter()
-            for n in range(count):
-                app.save(Note(text=f"Note {n}"))
-            elapsed = time.perf_counter() - started
-        return count / elapsed, cpu
+        _wait_healthy(base, process)
+        yield Server(base, process, token="")
     finally:
-        app.close()
+        _stop(process)
 
 
-def measure_raw_insert(url: str, count: int) -> float:
-    with psycopg.connect(url) as conn:
-        conn.execute("CREATE TABLE raw_rows (id bigserial PRIMARY KEY, body bytea)")
-        conn.commit()
-        body = b'{"text":"a note of about the size of an event"}' * 4
-        started = time.perf_counter()
-        for _ in range(count):
-            conn.execute("INSERT INTO raw_rows (body) VALUES (%s)", (body,))
-            conn.commit()
-        return count / (time.perf_counter() - started)
+def _sqlite_projects(data_dir: Path) -> list[str]:
+    with sqlite3.connect(data_dir / "read_models.sqlite3") as conn:
+        rows = conn.execute("SELECT project_id FROM dir_projects WHERE withdrawn = 0").fetchall()
+    return [str(row[0]) for row in rows]
+
+
+@dataclass
+class Tally:
+    """One server's timed runs of a comparison, added up."""
+
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+    busy: float = 0.0  # machine-busy per cent times seconds
+
+    def record(self, results: Results, name: str, size: int) -> Figure:
+        written = len(self.latencies)
+        rate = results.add(name, written / self.elapsed, "writes/s", size)
+        cuts = percentiles(self.latencies)
+        for cut in ("p50", "p95"):
+            results.add(f"{name}_{cut}", cuts[cut], "ms", size)
+        for part, seconds in self.cpu.items():
+            results.add(f"{name}_cpu_{part}", seconds * 1000 / written, "ms/write", size)
+        results.add(f"{name}_machine_busy", self.busy / self.elapsed, "%", size)
+        return rate
+
+
+def _write(
+    server: Server, paths: list[str], per_client: int, dbname: str | None, tally: Tally
+) -> None:
+    """``per_client`` entries from each client at once, each to its own path, timed,
+    with the CPU time of the server, its database's backends and the client."""
+    headers = {"Authorization": f"Bearer {server.token}"} if server.token else {}
+    warm = [[post(server.url, p, _entry(-n), headers) for n in range(WARM)] for p in paths]
+    timed = [[post(server.url, p, _entry(n), headers) for n in range(per_client)] for p in paths]
+    groups = {"server": server.processes}
+    if dbname is not None:
+        groups["database"] = database_backends(dbname)
+    meter = CpuMeter(every_postgres=False, **groups)
+    run = drive(server.url, warm, timed, meter=meter)
+    if run.errors:
+        raise RuntimeError(f"{len(run.errors)} writes to {server.url} failed: {run.errors[0]}")
+    tally.latencies += run.latencies
+    tally.elapsed += run.elapsed
+    tally.busy += meter.busy * run.elapsed
+    for part, seconds in meter.used.items():
+        tally.cpu[part] = tally.cpu.get(part, 0.0) + seconds
+
+
+def compare_writes(
+    url: str | None,
+    data_dir: Path,
+    size: int,
+    results: Results,
+    per_client: int,
+    clients: int,
+    workers: int,
+    token: str | None = None,
+    rounds: int = 1,
+) -> None:
+    """Waymark's entry write and the minimal app's, with the same client, taking turns
+    ``rounds`` times (both servers up, one written to at a time), on PostgreSQL
+    (Waymark on the store at ``url``, the minimal app on a throw-away database of its
+    own) or, with no url, SQLite (both in ``data_dir``)."""
+    db = "sqlite" if url is None else "postgres"
+    with ExitStack() as stack:
+        waymark = stack.enter_context(
+            serve(url, workers, data_dir=data_dir, defaults=True, token=token)
+        )
+        found = _sample(url)["projects"] if url else _sqlite_projects(data_dir)
+        chosen = random.Random(11).sample(found, min(len(found), clients))
+        other = stack.enter_context(throwaway_database()) if url else None
+        env = minimal_app_env(other, data_dir)
+        projects = Projects(env=env)  # its tables, and a project for each client
+        minimal_paths = [f"/projects/{projects.start(f'P{n}')}/entries" for n in range(clients)]
+        projects.close()
+        minimal = stack.enter_context(serve_minimal(env, workers))
+        turns = [
+            (waymark, [f"/api/projects/{p}/entries" for p in chosen], url, Tally()),
+            (minimal, minimal_paths, other, Tally()),
+        ]
+        for _ in range(rounds):
+            for server, paths, database, tally in turns:
+                dbname = database.rsplit("/", 1)[-1] if database else None
+                _write(server, paths, per_client, dbname, tally)
+                if server is waymark:
+                    # Its read models catch up before the other's turn, not during it.
+                    _wait_caught_up(waymark)
+    ours = turns[0][3].record(results, f"write_waymark_{db}", size)
+    reference = turns[1][3].record(results, f"write_minimal_app_{db}", size)
+    results.add(
+        f"write_vs_minimal_app_{db}",
+        ours["value"] / reference["value"],
+        "x",
+        size,
+        WRITE_TARGET,
+        of=ours,
+        reference=reference,
+    )
 
 
 def measure_writes(
-    server: Server, url: str, size: int, results: Results, per_client: int, clients: int
+    url: str,
+    size: int,
+    results: Results,
+    per_client: int,
+    clients: int,
+    workers: int = WRITE_WORKERS,
+    *,
+    sqlite: bool = True,
+    token: str | None = None,
+    rounds: int = 2,
 ) -> None:
-    """HTTP writes against the bare library and raw psycopg, interleaved in one run."""
-    baseline_count = per_client * clients
-    with throwaway_database() as other:
-        first = measure_bare_save(other, baseline_count, db_functions=False)
-    http = measure_http_writes(server, url, size, results, per_client, clients)
-    with throwaway_database() as other:
-        second = measure_bare_save(other, baseline_count, db_functions=False)
-    bare, cpu = max(first, second, key=lambda measured: measured[0])
-    cpu.add(results, "write_bare_save", baseline_count, size)
-    with throwaway_database() as other:
-        functions, _ = measure_bare_save(other, baseline_count, db_functions=True)
-    with throwaway_database() as other:
-        raw = measure_raw_insert(other, baseline_count)
-    results.add("write_bare_application_save", bare, "saves/s", size)
-    results.add("write_bare_save_db_functions", functions, "saves/s", size)
-    results.add("write_raw_insert_commit", raw, "rows/s", size)
-    results.add("write_http_vs_bare_save", http / bare, "x", size, ">= 1.0x")
-    results.add("write_http_vs_raw_insert", http / raw, "x", size)
+    """Waymark against the minimal app, one after the other in one run, with the same
+    client and server settings: on PostgreSQL (the store at ``url``, a record of
+    ``size`` events; ``token`` an API token made on it, else one is made) and, with
+    ``sqlite``, on SQLite (a record of the same size generated for it); each server
+    written to ``rounds`` times, taking turns, so that a machine getting busier or
+    quieter weighs on both alike. No other server may be running on the store at
+    ``url``."""
+    compare_writes(
+        url, data_dir_for(url), size, results, per_client, clients, workers, token, rounds
+    )
+    if not sqlite:
+        return
+    with tempfile.TemporaryDirectory(prefix="waymark-bench-sqlite-") as folder:
+        data_dir = Path(folder)
+        records = DecisionRecords(env=application_env(Settings(data_dir=data_dir)))
+        try:
+            generate(records, size)
+        finally:
+            records.close()
+        compare_writes(None, data_dir, size, results, per_client, clients, workers, rounds=rounds)
 
 
 def main() -> None:
@@ -379,15 +520,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("size", nargs="?", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--writes", type=int, default=150, help="entries per client and turn")
+    parser.add_argument("--only-writes", action="store_true", help="no catch-up, no reads")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     results = Results(record=not args.no_record)
     with throwaway_database() as url:
-        catch_up(url, args.size, results, stock_limit=1000)
-        settle(url)
-        with serve(url) as server:
-            measure_reads(server, url, args.size, results, args.requests)
-            measure_writes(server, url, args.size, results, per_client=100, clients=8)
+        if args.only_writes:
+            records = DecisionRecords(env=application_env(Settings(database_url=url)))
+            try:
+                generate(records, args.size)
+            finally:
+                records.close()
+        else:
+            catch_up(url, args.size, results, stock_limit=1000)
+            settle(url)
+            with serve(url) as server:
+                measure_reads(server, url, args.size, results, args.requests)
+        measure_writes(url, args.size, results, per_client=args.writes, clients=8)
     results.save()
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.council import Council
 from domain.errors import Conflict, InvalidValue
-from domain.fields import Text
+from domain.fields import Choice, Day, Integer, Text, WebAddress
+from domain.vocabulary import AttendeeRole, SessionKind
+
+#: Limits of one session's record.
+MAX_ATTENDANCE = 500
+MAX_LINKS = 20
+MAX_PEOPLE = 10_000
+SESSION_TEXT = Text(max_length=300)
 
 
 class Cohort(Aggregate):
@@ -35,6 +45,39 @@ class Cohort(Aggregate):
         def apply(self, aggregate: Cohort) -> None:
             aggregate.withdrawn.add(self.council_code)
 
+    class DetailsChanged(Aggregate.Event):
+        """The cohort's name or dates were changed (the record keeps what they were)."""
+
+        name: str
+        starts_on: date
+        ends_on: date
+        actor: str
+
+        def apply(self, aggregate: Cohort) -> None:
+            aggregate.name = self.name
+            aggregate.starts_on = self.starts_on
+            aggregate.ends_on = self.ends_on
+
+    class SessionHeld(Aggregate.Event):
+        """A session of the cohort (a masterclass, a discussion, ...) and who came to it.
+
+        ``attendance`` is a list of ``{council_code, role, people}``; ``links`` a list
+        of ``{title, url}``.
+        """
+
+        session_id: UUID
+        session_kind: str
+        held_on: date
+        topic: str
+        run_by: str
+        attendance: list[dict[str, Any]]
+        notes: str
+        links: list[dict[str, str]]
+        actor: str
+
+        def apply(self, aggregate: Cohort) -> None:
+            aggregate.sessions[self.session_id] = self.held_on
+
     class Closed(Aggregate.Event):
         actor: str
 
@@ -52,6 +95,8 @@ class Cohort(Aggregate):
         self.projects: dict[str, UUID] = {}
         self.withdrawn: set[str] = set()
         self.closed = False
+        #: Each session's id and the day it was held.
+        self.sessions: dict[UUID, date] = {}
 
     @classmethod
     def form(
@@ -105,6 +150,91 @@ class Cohort(Aggregate):
             actor=actor,
         )
 
+    def change_details(
+        self, *, name: str, starts_on: date, ends_on: date, actor: str, now: datetime
+    ) -> None:
+        """New name and dates; nothing is recorded if they are the same as now."""
+        self._refuse_if_closed()
+        if ends_on < starts_on:
+            raise InvalidValue("ends_on", "must not be before starts_on")
+        name = Text(max_length=300).clean("name", name)
+        if (name, starts_on, ends_on) == (self.name, self.starts_on, self.ends_on):
+            return
+        self.trigger_event(
+            self.DetailsChanged,
+            timestamp=now,
+            name=name,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            actor=actor,
+        )
+
+    def hold_session(
+        self,
+        *,
+        session_id: UUID,
+        session_kind: Any,
+        held_on: Any,
+        topic: Any,
+        run_by: Any,
+        attendance: Any,
+        notes: Any,
+        links: Any,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Record a session: its councils in attendance must be enrolled in the cohort."""
+        self._refuse_if_closed()
+        if session_id in self.sessions:
+            raise Conflict(f"session {session_id} is already recorded")
+        self.trigger_event(
+            self.SessionHeld,
+            timestamp=now,
+            session_id=session_id,
+            session_kind=Choice(choices=SessionKind).clean("session_kind", session_kind),
+            held_on=Day().clean("held_on", held_on),
+            topic=SESSION_TEXT.clean("topic", topic),
+            run_by=SESSION_TEXT.clean("run_by", run_by),
+            attendance=self._check_attendance(attendance),
+            notes=Text(required=False).clean("notes", notes),
+            links=check_links(links),
+            actor=actor,
+        )
+
+    def _check_attendance(self, attendance: Any) -> list[dict[str, Any]]:
+        if attendance is None:
+            return []
+        if not isinstance(attendance, (list, tuple)):
+            raise InvalidValue("attendance", "must be a list of {council_code, role, people}")
+        if len(attendance) > MAX_ATTENDANCE:
+            raise InvalidValue("attendance", f"must have at most {MAX_ATTENDANCE} items")
+        found: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for i, item in enumerate(attendance):
+            where = f"attendance.{i}"
+            if not isinstance(item, Mapping):
+                raise InvalidValue(where, "must be {council_code, role, people}")
+            unknown = sorted(set(item) - {"council_code", "role", "people"})
+            if unknown:
+                raise InvalidValue(f"{where}.{unknown[0]}", "is not a field of attendance")
+            try:
+                code = Council.check_code(item.get("council_code"))  # type: ignore[arg-type]
+            except InvalidValue as error:
+                raise InvalidValue(f"{where}.council_code", error.message) from None
+            if code not in self.projects:
+                raise InvalidValue(
+                    f"{where}.council_code", f"council {code} is not enrolled in this cohort"
+                )
+            role = Choice(choices=AttendeeRole).clean(f"{where}.role", item.get("role"))
+            people = Integer(minimum=1, maximum=MAX_PEOPLE).clean(
+                f"{where}.people", item.get("people")
+            )
+            if (code, role) in seen:
+                raise InvalidValue(f"{where}.role", f"{code} already has a count for {role}")
+            seen.add((code, role))
+            found.append({"council_code": code, "role": role, "people": people})
+        return found
+
     def close(self, *, actor: str, now: datetime) -> None:
         self._refuse_if_closed()
         self.trigger_event(self.Closed, timestamp=now, actor=actor)
@@ -112,3 +242,26 @@ class Cohort(Aggregate):
     def _refuse_if_closed(self) -> None:
         if self.closed:
             raise Conflict("the cohort is closed: nothing more is recorded in it")
+
+
+def check_links(links: Any, field: str = "links") -> list[dict[str, str]]:
+    """Links as ``[{title, url}]``: web addresses (http or https) only, a missing title
+    the address; a refusal names the link as an entry's do (``links[0].url``)."""
+    if links is None:
+        return []
+    if not isinstance(links, (list, tuple)):
+        raise InvalidValue(field, "must be a list of {title, url}")
+    if len(links) > MAX_LINKS:
+        raise InvalidValue(field, f"must have at most {MAX_LINKS} items")
+    found = []
+    for i, link in enumerate(links):
+        where = f"{field}[{i}]"
+        if not isinstance(link, Mapping):
+            raise InvalidValue(where, "must be {title, url}")
+        unknown = sorted(set(link) - {"title", "url"})
+        if unknown:
+            raise InvalidValue(f"{where}.{unknown[0]}", "is not a field of a link")
+        url = WebAddress().clean(f"{where}.url", link.get("url"))
+        title = SESSION_TEXT.clean(f"{where}.title", link.get("title") or url)
+        found.append({"title": title, "url": url})
+    return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 class DomainError(Exception):
     """Base class: something the record cannot accept."""
@@ -14,6 +16,26 @@ class InvalidValue(DomainError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class DateTooLate(InvalidValue):
+    """A date after the latest one allowed (today, for what happened in the world)."""
+
+    def __init__(self, field: str, message: str, latest: date) -> None:
+        super().__init__(field, message)
+        self.latest = latest
+
+
+class DateTooEarly(InvalidValue):
+    """A date before the earliest one that makes sense, unless confirmed as meant.
+
+    ``earliest`` is that date and ``because`` says what it is ("the cohort started").
+    """
+
+    def __init__(self, field: str, message: str, earliest: date, because: str) -> None:
+        super().__init__(field, message)
+        self.earliest = earliest
+        self.because = because
 
 
 class NotFound(DomainError):

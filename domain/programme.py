@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.fields import Text
+from domain.fields import Flag, Text
 from domain.segments import check_mapping, default_mapping
 
 
@@ -32,12 +32,23 @@ class Programme(Aggregate):
         def apply(self, aggregate: Programme) -> None:
             aggregate.segment_mapping = dict(self.mapping)
 
+    class PublishingChanged(Aggregate.Event):
+        """The programme allows its projects' public pages, or stops allowing them."""
+
+        allowed: bool
+        actor: str
+
+        def apply(self, aggregate: Programme) -> None:
+            aggregate.publishing_allowed = self.allowed
+
     def __init__(self, name: str, description: str, sponsor_body: str, actor: str) -> None:
         self.name = name
         self.description = description
         self.sponsor_body = sponsor_body
         self.launched_by = actor
         self.segment_mapping: dict[str, str] = default_mapping()
+        #: Whether entries may be public (on ``/open/projects/{id}``); no, until allowed.
+        self.publishing_allowed = False
 
     @classmethod
     def launch(
@@ -71,3 +82,9 @@ class Programme(Aggregate):
             self.trigger_event(
                 self.SegmentMappingConfigured, timestamp=now, mapping=checked, actor=actor
             )
+
+    def allow_publishing(self, *, allowed: bool, actor: str, now: datetime) -> None:
+        """Allow publishing, or stop allowing it; nothing is recorded when nothing changes."""
+        allowed = Flag().clean("allowed", allowed)
+        if allowed != self.publishing_allowed:
+            self.trigger_event(self.PublishingChanged, timestamp=now, allowed=allowed, actor=actor)

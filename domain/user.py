@@ -16,6 +16,12 @@ from domain.vocabulary import Role
 
 USER_NAMESPACE = uuid5(NAMESPACE_URL, "https://waymark.example/users")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,99}$")
+#: An address mail can be sent to: a local part, an @, and a domain of dotted labels.
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 @dataclass(frozen=True)
@@ -55,11 +61,30 @@ class User(Aggregate):
         def apply(self, aggregate: User) -> None:
             aggregate.grants.remove(Grant(self.role, self.programme_id, self.council_code))
 
+    class EmailRecorded(Aggregate.Event):
+        email: str
+        actor: str
+
+        def apply(self, aggregate: User) -> None:
+            aggregate.email = self.email
+
+    class DigestChosen(Aggregate.Event):
+        """The person wants the weekly digest (``wanted``) or not, whatever their roles."""
+
+        wanted: bool
+        actor: str
+
+        def apply(self, aggregate: User) -> None:
+            aggregate.digest_wanted = self.wanted
+
     def __init__(self, username: str, display_name: str, actor: str) -> None:
         self.username = username
         self.display_name = display_name
         self.registered_by = actor
         self.grants: list[Grant] = []
+        self.email: str | None = None
+        #: None until the person chooses: the digest then follows their roles.
+        self.digest_wanted: bool | None = None
 
     @staticmethod
     def create_id(username: str) -> UUID:
@@ -111,6 +136,22 @@ class User(Aggregate):
             council_code=grant.council_code,
             actor=actor,
         )
+
+    @staticmethod
+    def check_email(email: str) -> str:
+        address = email.strip() if isinstance(email, str) else ""
+        if not EMAIL.match(address) or ".." in address:
+            raise InvalidValue("email", "must be an email address, like name@council.gov.uk")
+        return address
+
+    def record_email(self, email: str, *, actor: str, now: datetime) -> None:
+        address = self.check_email(email)
+        if address != self.email:
+            self.trigger_event(self.EmailRecorded, timestamp=now, email=address, actor=actor)
+
+    def choose_digest(self, wanted: bool, *, actor: str, now: datetime) -> None:
+        if wanted != self.digest_wanted:
+            self.trigger_event(self.DigestChosen, timestamp=now, wanted=bool(wanted), actor=actor)
 
     @staticmethod
     def check_grant(grant: Grant) -> Grant:

@@ -63,6 +63,39 @@ class Phase(StrEnum):
     STOPPED = "stopped"
 
 
+class OutputKind(StrEnum):
+    """What a project produced for others to reuse (``output_published``)."""
+
+    USER_RESEARCH = "user_research"
+    SERVICE_PATTERN = "service_pattern"
+    PROTOTYPE = "prototype"
+    CODE_REPOSITORY = "code_repository"
+    DATA_STANDARD = "data_standard"
+    GUIDANCE = "guidance"
+    BENEFITS_CASE = "benefits_case"
+    OTHER = "other"
+
+
+class AssessedPhase(StrEnum):
+    """The phases a service assessment can be held for (the end of each)."""
+
+    ALPHA = "alpha"
+    PRIVATE_BETA = "private_beta"
+    PUBLIC_BETA = "public_beta"
+    LIVE = "live"
+
+
+class AssessmentResult(StrEnum):
+    MET = "met"
+    MET_WITH_CONDITIONS = "met_with_conditions"
+    NOT_MET = "not_met"
+
+
+class BenefitOutcome(StrEnum):
+    REALISED = "realised"
+    ABANDONED = "abandoned"
+
+
 class ConcernCategory(StrEnum):
     DATA_ETHICS = "data_ethics"
     PRIVACY = "privacy"
@@ -85,6 +118,40 @@ class SupportSource(StrEnum):
     TWENTIETH_CENTURY_SUPPLIERS = "20th_century_suppliers"
     TWENTY_FIRST_CENTURY_SUPPLIERS = "21st_century_suppliers"
     LOCALGOV_DIGITAL = "localgov_digital"
+
+
+class SupportStatus(StrEnum):
+    """How the programme answered a support request ("the one wish")."""
+
+    ACKNOWLEDGED = "acknowledged"
+    OFFERED = "offered"
+    FULFILLED = "fulfilled"
+    DECLINED = "declined"
+
+
+class SessionKind(StrEnum):
+    """The kinds of a cohort's sessions: the talk's interventions."""
+
+    MEMBER_MASTERCLASS = "member_masterclass"
+    ACCELERATOR_DISCUSSION = "accelerator_discussion"
+    WORKSHOP = "workshop"
+    SHOW_AND_TELL = "show_and_tell"
+    SPONSOR_COACHING = "sponsor_coaching"
+    OTHER = "other"
+
+
+class AttendeeRole(StrEnum):
+    """Who came to a session from a council: members, then officers from the top down."""
+
+    LEADER = "leader"
+    CABINET_MEMBER = "cabinet_member"
+    SCRUTINY_MEMBER = "scrutiny_member"
+    OPPOSITION_MEMBER = "opposition_member"
+    CHIEF_EXECUTIVE = "chief_executive"
+    DIRECTOR = "director"
+    HEAD_OF_SERVICE = "head_of_service"
+    SPONSOR = "sponsor"
+    OFFICER = "officer"
 
 
 class CorrectionReason(StrEnum):

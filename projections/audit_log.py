@@ -7,16 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.project import Project
-from projections.base import (
-    Positioned,
-    ReadModel,
-    decode_cursor,
-    digest,
-    encode_cursor,
-    instant,
-)
+from domain.user import User
+from projections.base import Positioned, ReadModel, decode_cursor, digest, keyset_page
 from projections.database import Database, Transaction
 from projections.summaries import summarise_event
+from storage.times import instant
 
 COLUMNS = (
     "position",
@@ -27,6 +22,9 @@ COLUMNS = (
     "aggregate_version",
     "event",
     "summary",
+    "entry_kind",
+    "decided_on",
+    "subject",
 )
 
 
@@ -39,28 +37,37 @@ def event_name(event: Any) -> tuple[str, str]:
 
 class AuditLog(ReadModel):
     name = "audit_log"
-    version = 2  # 2: amounts of money in summaries as £125,000.00
+    # 2: amounts of money in summaries as £125,000.00; 3: an entry's kind and decided
+    # date, a user's name (``subject``), and users' role changes in words
+    version = 3
     rebuild_weight = 2
-    tables = ("audit_log",)
+    tables = ("audit_log", "audit_users")
 
     def create_tables(self, tx: Transaction) -> None:
         tx.execute(
             "CREATE TABLE audit_log (position BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL,"
             " actor TEXT NOT NULL, aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL,"
-            " aggregate_version INTEGER NOT NULL, event TEXT NOT NULL, summary TEXT NOT NULL)"
+            " aggregate_version INTEGER NOT NULL, event TEXT NOT NULL, summary TEXT NOT NULL,"
+            " entry_kind TEXT, decided_on TEXT, subject TEXT NOT NULL)"
         )
+        # A user's events name the user only in the first: the name, by the user's id.
+        tx.execute("CREATE TABLE audit_users (user_id TEXT PRIMARY KEY, username TEXT NOT NULL)")
         tx.execute("CREATE INDEX audit_log_actor ON audit_log (actor, position)")
         tx.execute("CREATE INDEX audit_log_aggregate ON audit_log (aggregate_id, position)")
         tx.execute("CREATE INDEX audit_log_type ON audit_log (aggregate_type, position)")
+        tx.execute("CREATE INDEX audit_log_kind ON audit_log (event, position)")
 
     def process(self, events: Sequence[Positioned], tx: Transaction) -> None:
         rows = []
         names: dict[type, tuple[str, str]] = {}
+        users = self._users(events, tx)
         for position, event in events:
             cls = type(event)
             found = names.get(cls)
             if found is None:
                 found = names[cls] = event_name(event)
+            kind = decided_on = None
+            subject = ""
             if isinstance(event, Project.EntryRecorded):
                 # Worked out once for every read model that shows the entry.
                 entry = digest(tx, position, event)
@@ -69,10 +76,18 @@ class AuditLog(ReadModel):
                     entry.project_id,
                     entry.summary,
                 )
+                kind, decided_on = entry.kind, entry.decided_on
             else:
                 recorded_at = instant(event.timestamp)
                 aggregate_id = str(event.originator_id)
                 summary = summarise_event(event)
+                if isinstance(event, User.Registered):
+                    users[aggregate_id] = event.username
+                    tx.execute(
+                        "INSERT INTO audit_users VALUES (?, ?)", (aggregate_id, event.username)
+                    )
+                if found[0] == "User":
+                    subject = users.get(aggregate_id, "")
             rows.append(
                 (
                     position,
@@ -83,9 +98,21 @@ class AuditLog(ReadModel):
                     event.originator_version,
                     found[1],
                     summary,
+                    kind,
+                    decided_on,
+                    subject,
                 )
             )
         tx.insert_many("audit_log", COLUMNS, rows)
+
+    @staticmethod
+    def _users(events: Sequence[Positioned], tx: Transaction) -> dict[str, str]:
+        """The names of the users whose events are in the batch, as far as known before it."""
+        ids = {str(e.originator_id) for _, e in events if event_name(e)[0] == "User"}
+        if not ids:
+            return {}
+        rows = tx.all_in("SELECT user_id, username FROM audit_users WHERE user_id IN", ids)
+        return {row["user_id"]: row["username"] for row in rows}
 
 
 @dataclass(frozen=True)
@@ -93,6 +120,7 @@ class AuditQuery:
     actor: str | None = None
     aggregate: str | None = None
     aggregate_type: str | None = None
+    event: str | None = None
     since: str | None = None
     until: str | None = None
     order: str = "asc"
@@ -107,6 +135,7 @@ def audit_log(db: Database, query: AuditQuery) -> tuple[list[dict[str, Any]], st
         ("actor", query.actor),
         ("aggregate_id", query.aggregate),
         ("aggregate_type", query.aggregate_type),
+        ("event", query.event),
     ):
         if value:
             where.append(f"{column} = ?")
@@ -122,12 +151,17 @@ def audit_log(db: Database, query: AuditQuery) -> tuple[list[dict[str, Any]], st
         (after,) = decode_cursor(query.cursor, 1)
         where.append("position > ?" if ascending else "position < ?")
         params.append(after)
-    rows = db.all(
+    return keyset_page(
+        db,
         f"SELECT {', '.join(COLUMNS)} FROM audit_log WHERE {' AND '.join(where)}"
-        f" ORDER BY position {'ASC' if ascending else 'DESC'} LIMIT ?",
-        (*params, query.limit + 1),
+        f" ORDER BY position {'ASC' if ascending else 'DESC'}",
+        params,
+        query.limit,
+        ("position",),
     )
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        return rows, encode_cursor([rows[-1]["position"]])
-    return rows, None
+
+
+def first_recorded(db: Database) -> str | None:
+    """When the earliest change to the record was recorded (None if there is none)."""
+    row = db.one("SELECT MIN(recorded_at) AS at FROM audit_log")
+    return None if row is None or row["at"] is None else str(row["at"])

@@ -6,16 +6,14 @@ import base64
 import inspect
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
-from decimal import Decimal
 from functools import singledispatchmethod
 from operator import itemgetter
 from typing import Any, ClassVar
 
-import orjson
-
-from projections.database import Transaction
+from projections.database import Database, Transaction
 from projections.summaries import summarise_entry
+from storage.json import to_json
+from storage.times import instant
 
 Positioned = tuple[int, Any]  # (log position, domain event)
 
@@ -185,14 +183,46 @@ def encode_cursor(key: list[Any]) -> str:
 
 
 def decode_cursor(cursor: str, length: int) -> list[Any]:
+    """The sort key in a cursor: ``length - 1`` texts, then a log position.
+
+    A cursor comes from the client, so its shape, types and sizes are checked
+    before any of it reaches a query (a huge number or a NUL would otherwise
+    fail in the database, not here). The cursors this server gives out are far
+    shorter than 1,000 characters, and positions fit a BIGINT.
+    """
+    if len(cursor) > 1000:
+        raise BadCursor("cursor is not one this server gave out")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadCursor("cursor is not one this server gave out") from None
-    if not isinstance(key, list) or len(key) != length or not isinstance(key[-1], int):
+    if not isinstance(key, list) or len(key) != length:
+        raise BadCursor("cursor does not belong to this ordering")
+    *texts, position = key
+    if not all(isinstance(t, str) and len(t) <= 100 and "\x00" not in t for t in texts) or not (
+        type(position) is int and 0 <= position < 2**63
+    ):
         raise BadCursor("cursor does not belong to this ordering")
     return key
+
+
+def keyset_page(
+    db: Database, sql: str, params: Sequence[Any], limit: int, key: Sequence[str]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a keyset-paged query, and the cursor of the next page (None at the end).
+
+    ``sql`` selects the rows after the cursor, ordered by the ``key`` columns (the
+    last of them unique), without its ``LIMIT``: one row more than ``limit`` is
+    fetched, to tell whether another page follows; the cursor is the key of the
+    last row given out.
+    """
+    rows = db.all(f"{sql} LIMIT ?", (*params, limit + 1))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, encode_cursor([last[column] for column in key])
 
 
 class Digest:
@@ -245,34 +275,3 @@ def digest(tx: Transaction, position: int, event: Any) -> Digest:
     if found is None or found.event is not event:
         found = digests[position] = Digest(position, event)
     return found
-
-
-def instant(value: datetime) -> str:
-    """A UTC instant as fixed-width ISO 8601 text, so that text order is time order."""
-    # isoformat with fixed microseconds is the strftime format below, several times faster.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def parse_instant(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not a value an entry holds")
-
-
-def to_json(values: dict[str, Any]) -> str:
-    """Entry values as JSON: decimals as strings (exact), ids and dates as text.
-
-    Compact, keys sorted, non-ASCII as itself: the text ``json.dumps(...,
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"))`` gives, written
-    by orjson (which writes UUIDs and dates as their text itself).
-    """
-    return orjson.dumps(values, default=_plain, option=orjson.OPT_SORT_KEYS).decode()
-
-
-def dump_json(value: Any) -> str:
-    """Plain JSON values as compact text with sorted keys (what read models store)."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()

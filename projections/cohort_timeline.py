@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import singledispatchmethod
 from typing import Any
 
-from domain.project import Project
-from projections.base import Batch, Table, decode_cursor, digest, encode_cursor
+from projections.base import Batch, Digest, decode_cursor, keyset_page
 from projections.database import Database, Transaction
-from projections.reference import EntryReadModel, ProjectsAndCouncils
+from projections.entries import EntryReadModel, values_in_force
+from projections.partners import PartnerSpells
+from projections.reference import ProjectsAndCouncils
 
 ORDERS = ("recorded_at", "decided_on")
 
@@ -31,18 +31,23 @@ ENTRY_COLUMNS = (
     "corrects",
     "superseded_by",
     "superseded_at",
+    "root",
 )
 
 
 class CohortTimeline(EntryReadModel):
     name = "cohort_timeline"
-    version = 3  # 3: amounts of money in summaries as £125,000.00
+    version = 5  # 5: partner spells (tl_partners), for a council's projects as a partner
     rebuild_weight = 3
     reference = ProjectsAndCouncils("tl")
-    tables = ("tl_entries", *reference.tables)
+    partners = PartnerSpells("tl")
+    entries_table = "tl_entries"
+    entry_columns = ENTRY_COLUMNS
+    tables = (entries_table, *reference.tables, partners.table)
 
     def create_tables(self, tx: Transaction) -> None:
         self.create_reference_tables(tx)
+        self.partners.create_table(tx)
         tx.execute(
             "CREATE TABLE tl_entries ("
             " position BIGINT PRIMARY KEY,"
@@ -59,50 +64,27 @@ class CohortTimeline(EntryReadModel):
             " entry_values TEXT NOT NULL,"
             " corrects TEXT,"
             " superseded_by TEXT,"
-            " superseded_at TEXT)"
+            " superseded_at TEXT,"
+            " root TEXT)"
         )
+        tx.execute("CREATE INDEX tl_entries_root ON tl_entries (root)")
         tx.execute("CREATE INDEX tl_entries_recorded ON tl_entries (cohort_id, position)")
         tx.execute(
             "CREATE INDEX tl_entries_decided ON tl_entries (cohort_id, decided_on, position)"
         )
 
-    def start_batch(self, tx: Transaction) -> Batch:
-        return Batch(
-            tx, *self.reference.batch_tables(), Table("tl_entries", "entry_id", ENTRY_COLUMNS)
-        )
-
-    @singledispatchmethod
-    def handle(self, event: object, position: int, batch: Batch) -> None:
-        pass
-
-    @handle.register
-    def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
-        entry = digest(batch.tx, position, event)
-        project = self.reference.project(entry, batch)
-        corrects = None
-        entries = batch["tl_entries"]
-        if isinstance(event, Project.EntryCorrected):
-            corrects = str(event.corrects)
-            entries.change(corrects, superseded_by=entry.entry_id, superseded_at=entry.recorded_at)
-        entries.add(
-            {
-                "position": position,
-                "entry_id": entry.entry_id,
-                "cohort_id": project["cohort_id"],
-                "project_id": entry.project_id,
-                "council_code": project["council_code"],
-                "kind": entry.kind,
-                "decided_on": entry.decided_on,
-                "recorded_at": entry.recorded_at,
-                "actor": event.actor,
-                "phase": project["phase"],
-                "summary": entry.summary,
-                "entry_values": entry.json,
-                "corrects": corrects,
-                "superseded_by": None,
-                "superseded_at": None,
-            }
-        )
+    def own_columns(
+        self, event: Any, entry: Digest, project: dict[str, Any], batch: Batch
+    ) -> dict[str, Any]:
+        self.partners.follow(batch.tx, entry)
+        return {
+            "cohort_id": project["cohort_id"],
+            "council_code": project["council_code"],
+            "actor": event.actor,
+            "phase": project["phase"],
+            "summary": entry.summary,
+            "entry_values": entry.json,
+        }
 
 
 @dataclass(frozen=True)
@@ -120,13 +102,23 @@ class TimelineQuery:
 
 
 def timeline(db: Database, query: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the timeline, newest first, and the cursor of the next page (or None)."""
+    """One page of the timeline, newest first, and the cursor of the next page (or None).
+
+    ``council`` keeps the entries of the projects the council leads, and of those it is a
+    partner of at the instant read (now, or ``as_of``). Each row names the project's lead
+    council (``lead_council_code``, ``lead_council_name``) and its partners at that
+    instant (``partner_council_codes``, ``partner_council_names``, sorted by code).
+    """
+    spells = CohortTimeline.partners
     where = ["e.cohort_id = ?"]
     params: list[Any] = [query.cohort_id]
-    for column, value in (("e.kind", query.kind), ("e.council_code", query.council)):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
+    if query.kind:
+        where.append("e.kind = ?")
+        params.append(query.kind)
+    if query.council:
+        partnered, partnered_params = spells.projects_of(query.council, query.as_of)
+        where.append(f"(e.council_code = ? OR e.project_id IN ({partnered}))")
+        params.extend([query.council, *partnered_params])
     if query.phase:
         where.append("e.phase = ?")
         params.append(query.phase)
@@ -139,14 +131,15 @@ def timeline(db: Database, query: TimelineQuery) -> tuple[list[dict[str, Any]], 
     if query.as_of:
         where.append("e.recorded_at <= ?")
         params.append(query.as_of)
+    key: tuple[str, ...]
     if query.order == "recorded_at":
-        order_by = "e.position DESC"
+        order_by, key = "e.position DESC", ("position",)
         if query.cursor:
             (position,) = decode_cursor(query.cursor, 1)
             where.append("e.position < ?")
             params.append(position)
     else:
-        order_by = "e.decided_on DESC, e.position DESC"
+        order_by, key = "e.decided_on DESC, e.position DESC", ("decided_on", "position")
         if query.cursor:
             decided_on, position = decode_cursor(query.cursor, 2)
             where.append("(e.decided_on < ? OR (e.decided_on = ? AND e.position < ?))")
@@ -162,19 +155,37 @@ def timeline(db: Database, query: TimelineQuery) -> tuple[list[dict[str, Any]], 
         f" e.kind, e.decided_on, e.recorded_at, e.actor, e.phase, e.summary, e.entry_values,"
         f" e.corrects, {superseded} AS superseded_by, {superseded_at} AS superseded_at"
         f" FROM tl_entries e LEFT JOIN tl_councils c ON c.code = e.council_code"
-        f" WHERE {' AND '.join(where)} ORDER BY {order_by} LIMIT ?"
+        f" WHERE {' AND '.join(where)} ORDER BY {order_by}"
     )
-    rows = db.all(sql, (*params, query.limit + 1))
-    next_cursor = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        last = rows[-1]
-        key = (
-            [last["position"]]
-            if query.order == "recorded_at"
-            else [last["decided_on"], last["position"]]
-        )
-        next_cursor = encode_cursor(key)
+    rows, next_cursor = keyset_page(db, sql, params, query.limit, key)
     for row in rows:
         row["values"] = json.loads(row.pop("entry_values"))
+    values_in_force(db, "tl_entries", rows, query.as_of)
+    _with_partners(db, rows, query.as_of)
     return rows, next_cursor
+
+
+def _with_partners(db: Database, rows: list[dict[str, Any]], as_of: str | None) -> None:
+    """Name each row's lead council and its project's partners now, or at ``as_of``."""
+    with db.reading() as tx:
+        partners = CohortTimeline.partners.of_projects(tx, [r["project_id"] for r in rows], as_of)
+        codes = {code for found in partners.values() for code in found}
+        names = {
+            r["code"]: r["name"]
+            for r in tx.all_in("SELECT code, name FROM tl_councils WHERE code IN", codes)
+        }
+    for row in rows:
+        found = partners.get(row["project_id"], [])
+        row["lead_council_code"] = row["council_code"]
+        row["lead_council_name"] = row["council_name"]
+        row["partner_council_codes"] = found
+        row["partner_council_names"] = [names.get(code, code) for code in found]
+
+
+def first_entry_recorded(db: Database, cohort_id: str) -> str | None:
+    """When the cohort's first entry was recorded (None if none is)."""
+    row = db.one(
+        "SELECT recorded_at FROM tl_entries WHERE cohort_id = ? ORDER BY position LIMIT 1",
+        (cohort_id,),
+    )
+    return None if row is None else str(row["recorded_at"])

@@ -16,6 +16,7 @@ mappings are kept as dated facts and folded when asked, for the same reason.
 from __future__ import annotations
 
 import json
+import statistics
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,18 +31,11 @@ from domain.council import Council
 from domain.programme import Programme
 from domain.project import Project
 from domain.segments import default_mapping, segment_for
-from projections.base import (
-    Batch,
-    Digest,
-    Positioned,
-    ReadModel,
-    Table,
-    digest,
-    dump_json,
-    instant,
-    to_json,
-)
+from projections.base import Batch, Digest, Positioned, ReadModel, Table, digest
 from projections.database import Database, Transaction
+from projections.partners import PartnerSpells
+from storage.json import dump_json, to_json
+from storage.times import instant
 
 #: Population bands (residents): upper bounds, exclusive.
 SCALE_BANDS: tuple[tuple[str, int | None], ...] = (
@@ -74,6 +68,7 @@ ENTRY_COLUMNS = (
     "decided_on",
     "position",
     "team_health",
+    "shared_with",
 )
 DATED_COLUMNS = ("position", "subject_id", "recorded_at", "fact")
 COHORT_COLUMNS = ("cohort_id", "programme_id", "name", "starts_on", "ends_on")
@@ -131,12 +126,14 @@ class FoldedEntries(Entries):
         self.roots: dict[str, str] = {}
         self.choices: dict[str, str] = {}  # capacity decision (root) -> choice in force
         self.check_ins: dict[str, list[Any]] = {}  # root -> [decided_on, position, health]
+        self.shared_with: dict[str, list[str]] = {}  # capacity decision (root) -> councils
 
     def started(self, fact: dict[str, Any]) -> None:
         entry = fact["entry"]
         self.roots[entry] = entry
         if fact["kind"] == "capacity_decided":
             self.choices[entry] = fact["choice"]
+            self.shared_with[entry] = list(fact.get("shared_with") or [])
         elif fact["kind"] == "sponsor_check_in":
             self.check_ins[entry] = [fact["decided_on"], fact["position"], fact["team_health"]]
 
@@ -147,18 +144,27 @@ class FoldedEntries(Entries):
         self.roots[entry] = root
         if root in self.choices and "choice" in new:
             self.choices[root] = new["choice"]
+        if root in self.choices and "shared_with" in new:
+            self.shared_with[root] = list(new["shared_with"] or [])
         if root in self.check_ins:
             check_in = self.check_ins[root]
             check_in[0] = new.get("decided_on", check_in[0])
             check_in[2] = new.get("team_health", check_in[2])
 
-    def figures(self) -> tuple[dict[str, int], list[list[Any]]]:
-        """The choices in force, counted, and the latest check-ins, oldest first."""
+    def figures(self) -> tuple[dict[str, int], list[list[Any]], list[str]]:
+        """The choices in force, counted, the latest check-ins, oldest first, and the
+        councils the share decisions in force name (one for each decision naming it)."""
         counts = dict.fromkeys(CHOICES, 0)
         for choice in self.choices.values():
             counts[choice] += 1
         check_ins = sorted(self.check_ins.values(), key=lambda c: (c[0], c[1]))
-        return counts, check_ins[-TREND_LENGTH:]
+        shared = [
+            code
+            for root, choice in self.choices.items()
+            if choice == "share"
+            for code in self.shared_with.get(root, [])
+        ]
+        return counts, check_ins[-TREND_LENGTH:], shared
 
 
 class StoredEntries(Entries):
@@ -179,6 +185,7 @@ class StoredEntries(Entries):
                 "decided_on": fact["decided_on"],
                 "position": fact["position"],
                 "team_health": fact.get("team_health"),
+                "shared_with": dump_json(fact["shared_with"]) if fact.get("shared_with") else None,
             }
         )
 
@@ -197,12 +204,16 @@ class StoredEntries(Entries):
                 "decided_on": None,
                 "position": None,
                 "team_health": None,
+                "shared_with": None,
             }
         )
         started = self.table.get(root)
         assert started is not None, f"the root {root} of a correction was not loaded"
         if started["kind"] == "capacity_decided" and "choice" in new:
             self.table.change(root, choice=new["choice"])
+        if started["kind"] == "capacity_decided" and "shared_with" in new:
+            shared = new["shared_with"]
+            self.table.change(root, shared_with=dump_json(shared) if shared else None)
         elif started["kind"] == "sponsor_check_in":
             self.table.change(
                 root,
@@ -223,6 +234,8 @@ def entry_fact(entry: Digest) -> dict[str, Any]:
     }
     if isinstance(event, Project.CapacityDecided):
         fact["choice"] = event.choice
+        if event.shared_with:
+            fact["shared_with"] = list(event.shared_with)
     elif isinstance(event, Project.SponsorCheckedIn):
         fact["team_health"] = event.team_health
     elif isinstance(event, Project.PhaseChanged):
@@ -234,7 +247,7 @@ def entry_fact(entry: Digest) -> dict[str, Any]:
         replaced = {
             k: v
             for k, v in event.replacement.items()
-            if k in ("choice", "team_health", "decided_on")
+            if k in ("choice", "team_health", "decided_on", "shared_with")
         }
         fact["replacement"] = json.loads(to_json(replaced))
     return fact
@@ -348,8 +361,9 @@ def fold_council(facts: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 class Comparison(ReadModel):
     name = "comparison"
-    version = 2
+    version = 5  # 5: partner spells (cmp_partners), for each project's partners in force
     rebuild_weight = 3
+    partners = PartnerSpells("cmp")
     tables = (
         "cmp_projects",
         "cmp_entries",
@@ -357,9 +371,11 @@ class Comparison(ReadModel):
         "cmp_councils",
         "cmp_mappings",
         "cmp_cohorts",
+        partners.table,
     )
 
     def create_tables(self, tx: Transaction) -> None:
+        self.partners.create_table(tx)
         tx.execute(
             "CREATE TABLE cmp_projects (project_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL,"
             " council_code TEXT NOT NULL, title TEXT NOT NULL, started_at TEXT NOT NULL,"
@@ -369,7 +385,7 @@ class Comparison(ReadModel):
         tx.execute(
             "CREATE TABLE cmp_entries (entry_id TEXT PRIMARY KEY, project_id TEXT NOT NULL,"
             " root TEXT NOT NULL, kind TEXT NOT NULL, choice TEXT, decided_on TEXT,"
-            " position BIGINT, team_health TEXT)"
+            " position BIGINT, team_health TEXT, shared_with TEXT)"
         )
         tx.execute("CREATE INDEX cmp_entries_project ON cmp_entries (project_id, kind)")
         tx.execute(
@@ -441,6 +457,17 @@ class Comparison(ReadModel):
         )
 
     @handle.register
+    def _cohort_details_changed(
+        self, event: Cohort.DetailsChanged, position: int, batch: Batch
+    ) -> None:
+        batch["cmp_cohorts"].change(
+            str(event.originator_id),
+            name=event.name,
+            starts_on=event.starts_on.isoformat(),
+            ends_on=event.ends_on.isoformat(),
+        )
+
+    @handle.register
     def _project_started(self, event: Project.Started, position: int, batch: Batch) -> None:
         batch["cmp_projects"].add(
             {
@@ -464,6 +491,7 @@ class Comparison(ReadModel):
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
         assert isinstance(batch, StatefulBatch)
         entry = digest(batch.tx, position, event)
+        self.partners.follow(batch.tx, entry)
         project_id = entry.project_id
         fact = entry_fact(entry)
         apply_fact(
@@ -594,8 +622,15 @@ def comparison(db: Database, query: ComparisonQuery) -> list[dict[str, Any]]:
         states = _states(tx, projects, by_cohort, query)
         programme_ids = {c["programme_id"] for c in cohorts}
         mappings = {pid: _mapping(tx, pid, query.as_of) for pid in programme_ids}
+        partners = Comparison.partners.of_projects(
+            tx, [p["project_id"] for p in projects], query.as_of
+        )
         councils = _Councils()
-        councils.load(tx, {p["council_code"] for p in projects}, query.as_of)
+        councils.load(
+            tx,
+            {p["council_code"] for p in projects} | {c for f in partners.values() for c in f},
+            query.as_of,
+        )
         rows = []
         for project in projects:
             cohort = by_cohort[project["cohort_id"]]
@@ -622,6 +657,21 @@ def comparison(db: Database, query: ComparisonQuery) -> list[dict[str, Any]]:
                     withdrawn=withdrawn,
                 )
             )
+            found = partners.get(project["project_id"], [])
+            rows[-1]["partner_council_codes"] = found
+            rows[-1]["partner_council_names"] = [councils.folded[c].get("name") or c for c in found]
+    # A share decision counts for each council it names, too: the councils whose
+    # share decisions (among the rows compared) name this one.
+    for row in rows:
+        row["shared_with_by"] = sorted(
+            {
+                other["council_code"]
+                for other in rows
+                if other is not row and row["council_code"] in other["shares_with"]
+            }
+        )
+        row["share_partners"] = sorted(set(row["shares_with"]) | set(row["shared_with_by"]))
+        row["share_partnerships"] = len(row["share_partners"])
     rows.sort(key=lambda r: (r["cohort_name"], r["council_name"] or "", r["council_code"]))
     return rows
 
@@ -630,8 +680,9 @@ def _week_end(starts_on: str, week: int) -> date:
     return date.fromisoformat(starts_on) + timedelta(days=7 * week - 1)
 
 
-#: A project's summary, its choices in force counted, and its latest check-ins.
-Figures = tuple[dict[str, Any], dict[str, int], list[list[Any]]]
+#: A project's summary, its choices in force counted, its latest check-ins, and the
+#: councils its share decisions in force name.
+Figures = tuple[dict[str, Any], dict[str, int], list[list[Any]], list[str]]
 
 
 def _states(
@@ -692,8 +743,16 @@ def _stored_figures(tx: Transaction, projects: list[dict[str, Any]]) -> dict[str
         check_ins[row["project_id"]].append(
             [row["decided_on"], int(row["position"]), row["team_health"]]
         )
+    shared: dict[str, list[str]] = {i: [] for i in ids}
+    for row in tx.all_in(
+        "SELECT project_id, shared_with FROM cmp_entries WHERE kind = 'capacity_decided'"
+        " AND choice = 'share' AND shared_with IS NOT NULL AND project_id IN",
+        ids,
+        then="ORDER BY position",
+    ):
+        shared[row["project_id"]].extend(json.loads(row["shared_with"]))
     return {
-        i: (json.loads(p["state"]), counts[i], check_ins[i])
+        i: (json.loads(p["state"]), counts[i], check_ins[i], shared[i])
         for i, p in zip(ids, projects, strict=True)
     }
 
@@ -713,6 +772,7 @@ def _row(
     state: dict[str, Any],
     choices: dict[str, int],
     check_ins: list[list[Any]],
+    shared: list[str],
     *,
     own: dict[str, Any],
     reported: dict[str, Any],
@@ -751,6 +811,9 @@ def _row(
         "days_in_phase": (today - date.fromisoformat(phase_since)).days if phase_since else None,
         "problem_statement_iterations": state["statements"],
         "capacity_choices": choices,
+        "shares_with": sorted(set(shared)),
+        "shared_with_by": [],
+        "share_partners": [],
         "last_check_in": (
             {"decided_on": check_ins[-1][0], "team_health": check_ins[-1][2]} if check_ins else None
         ),
@@ -788,3 +851,53 @@ def group(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
         }
         for key, members in sorted(groups.items())
     ]
+
+
+def first_enrolled(db: Database, cohort_id: str) -> str | None:
+    """When the cohort's first project was started (None if none is)."""
+    row = db.one("SELECT MIN(started_at) AS at FROM cmp_projects WHERE cohort_id = ?", (cohort_id,))
+    return None if row is None or row["at"] is None else str(row["at"])
+
+
+#: The figures of a row whose middle value across a cohort means something, and where
+#: each is found. Labels, categories and dates have no middle; a count of one choice
+#: (make, buy, share, experiment) is too small to have a useful one.
+MEDIAN_FIGURES: dict[str, tuple[str, ...]] = {
+    "population": ("population",),
+    "maturity": ("maturity", "average"),
+    "days_in_phase": ("days_in_phase",),
+    "problem_statement_iterations": ("problem_statement_iterations",),
+    "capacity_decisions": ("capacity_choices",),
+    "member_engagements": ("member_engagements",),
+    "open_concerns": ("open_concerns",),
+}
+
+
+def figure_of(row: dict[str, Any], figure: str) -> float | None:
+    """One of ``MEDIAN_FIGURES`` of a row; None where the row has none."""
+    value: Any = row
+    for key in MEDIAN_FIGURES[figure]:
+        value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            return None
+    if isinstance(value, dict):  # capacity choices: all decisions, whatever the choice
+        return float(sum(value.values()))
+    return float(value)
+
+
+def medians(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each of ``MEDIAN_FIGURES``: its median over the rows of projects not withdrawn
+    that have it, and how many rows that was.
+
+    A median, not a mean: a cohort is a handful of councils, and one county's
+    population or one long-paused project would pull a mean away from most of them.
+    """
+    counted = [r for r in rows if not r["withdrawn"]]
+    found = {}
+    for figure in MEDIAN_FIGURES:
+        values = [v for v in (figure_of(r, figure) for r in counted) if v is not None]
+        found[figure] = {
+            "median": statistics.median(values) if values else None,
+            "councils": len(values),
+        }
+    return found

@@ -6,7 +6,6 @@ adapts it for psycopg. Rows come back as dicts on both backends.
 
 from __future__ import annotations
 
-import fcntl
 import re
 import sqlite3
 import threading
@@ -25,6 +24,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from projections.errors import DatabaseUnavailable
+from storage.schema import LOCK_SCHEMA, use_wal
 
 #: Seconds since its last use within which a pooled connection is used without a ping.
 RECENTLY_USED = 2.0
@@ -60,12 +60,6 @@ class Database(ABC):
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         with self.reading() as tx:
             return tx.one(sql, params)
-
-
-#: Takes the PostgreSQL advisory lock under which every Waymark process creates or
-#: changes tables, until commit: concurrent DDL on one catalog row (``CREATE OR REPLACE
-#: FUNCTION``, say) fails with "tuple concurrently updated". (SQLite has one writer.)
-LOCK_SCHEMA = f"SELECT pg_advisory_xact_lock({0x5761796D61726B})"  # "Waymark"
 
 
 class Transaction:
@@ -238,25 +232,6 @@ def copy_text(rows: Iterable[Sequence[Any]]) -> str:
 @lru_cache(maxsize=1024)
 def _to_psycopg(text: str) -> str:
     return text.replace("%", "%%").replace("?", "%s")
-
-
-def use_wal(path: Path) -> None:
-    """Put an SQLite file (made if missing) in write-ahead-log mode, once.
-
-    The switch needs the file to itself: processes opening a new store together
-    would each try it, and all but one fail with "database is locked" (SQLite's
-    busy timeout does not cover it). So it is made under a lock on a file beside
-    it; once made it lasts, and every later connection finds the file in WAL mode.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.with_name(f"{path.name}.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        conn = sqlite3.connect(path, timeout=30)
-        try:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode=WAL")
-        finally:
-            conn.close()
 
 
 class SQLiteDatabase(Database):

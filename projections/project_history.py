@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from functools import singledispatchmethod
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from domain.project import Project
-from projections.base import Batch, Positioned, Table, digest, to_json
+from projections.base import Batch, Digest, Positioned
 from projections.database import Database, Transaction
-from projections.reference import EntryReadModel, ProjectsAndCouncils
+from projections.entries import EntryReadModel
+from projections.reference import ProjectsAndCouncils
+from storage.json import to_json
 
 ENTRY_COLUMNS = (
     "position",
@@ -26,15 +27,18 @@ ENTRY_COLUMNS = (
     "corrects",
     "superseded_by",
     "superseded_at",
+    "root",
 )
 
 
 class ProjectHistory(EntryReadModel):
     name = "project_history"
-    version = 1
+    version = 2  # 2: corrections keep their chain's root
     rebuild_weight = 3
     reference = ProjectsAndCouncils("hist")
-    tables = ("hist_entries", *reference.tables)
+    entries_table = "hist_entries"
+    entry_columns = ENTRY_COLUMNS
+    tables = (entries_table, *reference.tables)
 
     def create_tables(self, tx: Transaction) -> None:
         self.create_reference_tables(tx)
@@ -52,56 +56,33 @@ class ProjectHistory(EntryReadModel):
             " statement_version INTEGER,"
             " corrects TEXT,"
             " superseded_by TEXT,"
-            " superseded_at TEXT)"
+            " superseded_at TEXT,"
+            " root TEXT)"
         )
         tx.execute("CREATE INDEX hist_entries_project ON hist_entries (project_id, position)")
-
-    def start_batch(self, tx: Transaction) -> Batch:
-        return Batch(
-            tx, *self.reference.batch_tables(), Table("hist_entries", "entry_id", ENTRY_COLUMNS)
-        )
 
     def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
         # A correction needs the values in force for the entry it corrects.
         corrected = [str(e.corrects) for _, e in events if isinstance(e, Project.EntryCorrected)]
         batch["hist_entries"].load(batch.tx, corrected)
 
-    @singledispatchmethod
-    def handle(self, event: object, position: int, batch: Batch) -> None:
-        pass
-
-    @handle.register
-    def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
-        entry = digest(batch.tx, position, event)
-        project = self.reference.project(entry, batch)
-        entries = batch["hist_entries"]
-        corrects = effective = statement_version = None
+    def own_columns(
+        self, event: Any, entry: Digest, project: dict[str, Any], batch: Batch
+    ) -> dict[str, Any]:
+        effective = statement_version = None
         if isinstance(event, Project.EntryCorrected):
-            corrects = str(event.corrects)
-            target = entries.get(corrects)
-            assert target is not None, f"correction of an unknown entry {corrects}"
+            target = batch["hist_entries"].get(str(event.corrects))
+            assert target is not None, f"correction of an unknown entry {event.corrects}"
             base = json.loads(target["effective"] or target["entry_values"])
             effective = to_json({**base, **event.replacement})
-            entries.change(corrects, superseded_by=entry.entry_id, superseded_at=entry.recorded_at)
         elif isinstance(event, Project.ProblemStatementIterated):
             statement_version = project["statements"]
-        entries.add(
-            {
-                "position": position,
-                "entry_id": entry.entry_id,
-                "project_id": entry.project_id,
-                "kind": entry.kind,
-                "decided_on": entry.decided_on,
-                "recorded_at": entry.recorded_at,
-                "actor": event.actor,
-                "entry_values": entry.json,
-                "effective": effective,
-                "statement_version": statement_version,
-                "corrects": corrects,
-                "superseded_by": None,
-                "superseded_at": None,
-            }
-        )
+        return {
+            "actor": event.actor,
+            "entry_values": entry.json,
+            "effective": effective,
+            "statement_version": statement_version,
+        }
 
 
 def project_history(
@@ -156,3 +137,173 @@ def project_history(
     ]
     project["entries"] = entries
     return project
+
+
+def project_entries(db: Database, project_id: str) -> list[dict[str, Any]]:
+    """Every entry of the project in the order recorded, as stored: ``values`` as recorded
+    and, for a correction, the ``effective`` values it puts in force."""
+    rows = db.all(
+        "SELECT entry_id, kind, decided_on, recorded_at, actor, entry_values, effective,"
+        " statement_version, corrects, superseded_by"
+        " FROM hist_entries WHERE project_id = ? ORDER BY position",
+        (project_id,),
+    )
+    for row in rows:
+        row["values"] = json.loads(row.pop("entry_values"))
+        if row["effective"] is not None:
+            row["effective"] = json.loads(row["effective"])
+    return rows
+
+
+def corrections_at(db: Database, positions: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The corrections recorded at these log positions: what each changed, from what to what.
+
+    Each is ``{"kind", "before", "after"}``: the kind of the entry first recorded (a
+    correction of a correction names the entry at the start of the line), the values
+    in force before the correction, and those it put in force.
+    """
+    wanted = list(dict.fromkeys(positions))
+    if not wanted:
+        return {}
+    found: dict[int, dict[str, Any]] = {}
+    with db.reading() as tx:
+        rows = tx.all_in(
+            "SELECT position, corrects, effective FROM hist_entries"
+            " WHERE kind = 'entry_corrected' AND position IN",
+            wanted,
+        )
+        for row in rows:
+            target = tx.one(
+                "SELECT kind, entry_values, effective, corrects FROM hist_entries"
+                " WHERE entry_id = ?",
+                (row["corrects"],),
+            )
+            if target is None:
+                continue
+            before = json.loads(target["effective"] or target["entry_values"])
+            kind = target["kind"]
+            first: dict[str, Any] | None = target
+            for _ in range(100):  # a line of corrections is short; never loop for ever
+                if kind != "entry_corrected" or first is None or first["corrects"] is None:
+                    break
+                first = tx.one(
+                    "SELECT kind, corrects FROM hist_entries WHERE entry_id = ?",
+                    (first["corrects"],),
+                )
+                kind = first["kind"] if first is not None else kind
+            found[row["position"]] = {
+                "kind": kind,
+                "before": before,
+                "after": json.loads(row["effective"] or "{}"),
+            }
+    return found
+
+
+#: What the open page shows of a public entry: its kind's own fields and its links.
+_NOT_SHOWN_OPENLY = frozenset({"public", "earlier_decision_confirmed"})
+
+
+def public_project(db: Database, project_id: str) -> dict[str, Any] | None:
+    """What the project's open page shows: its council, title and phase, and its public
+    entries (``public_entries``); None if the project is unknown."""
+    project = db.one(
+        "SELECT p.project_id, p.cohort_id, p.council_code, c.name AS council_name, p.title,"
+        " p.phase FROM hist_projects p LEFT JOIN hist_councils c ON c.code = p.council_code"
+        " WHERE p.project_id = ?",
+        (project_id,),
+    )
+    if project is not None:
+        project["entries"] = public_entries(db, project_id)
+    return project
+
+
+def public_entries(db: Database, project_id: str) -> list[dict[str, Any]]:
+    """The entries of a project whose latest version is public, each once, with the values
+    in force of that version, in the order first recorded.
+
+    An entry is public when recorded ``public``, or made public later
+    (``entry_made_public``, which makes its latest version public); a correction is
+    public only if it says so itself, so correcting a public entry without ``public``
+    takes it off the open page. Entries made public and corrections are shown only
+    as the entry they stand for; an ``entry_made_public`` is never shown itself.
+    """
+    rows = db.all(
+        "SELECT entry_id, kind, decided_on, entry_values, effective, root, corrects"
+        " FROM hist_entries WHERE project_id = ? ORDER BY position",
+        (project_id,),
+    )
+    roots: dict[str, dict[str, Any]] = {}
+    root_of: dict[str, str] = {}
+    for row in rows:
+        values = json.loads(row["entry_values"])
+        if row["kind"] == "entry_made_public":
+            target = root_of.get(str(values.get("made_public_entry_id")))
+            if target is not None:
+                roots[target]["public"] = True
+            continue
+        if row["kind"] == "entry_corrected":
+            root = root_of.get(row["corrects"], row["root"] or row["corrects"])
+            root_of[row["entry_id"]] = root
+            shown = roots.get(root)
+            if shown is None:
+                continue
+            effective = json.loads(row["effective"] or "{}")
+            shown["public"] = values.get("public") is True
+            shown["decided_on"] = effective.pop("decided_on", shown["decided_on"])
+            shown["values"] = effective
+            continue
+        root_of[row["entry_id"]] = row["entry_id"]
+        roots[row["entry_id"]] = {
+            "entry_id": row["entry_id"],
+            "kind": row["kind"],
+            "decided_on": row["decided_on"],
+            "values": values,
+            "public": values.get("public") is True,
+        }
+    return [
+        {
+            "entry_id": e["entry_id"],
+            "kind": e["kind"],
+            "decided_on": e["decided_on"],
+            "values": {k: v for k, v in e["values"].items() if k not in _NOT_SHOWN_OPENLY},
+        }
+        for e in roots.values()
+        if e["public"]
+    ]
+
+
+def share_decisions(db: Database) -> list[dict[str, Any]]:
+    """Every share decision in force (as corrected) that names whom it shares with: the
+    deciding council, its project, the capability, ``shared_with`` (council codes) and
+    ``partner`` (an organisation's name), oldest first."""
+    rows = db.all(
+        "SELECT e.entry_id, e.entry_values, e.effective, e.root, p.project_id, p.title,"
+        " p.cohort_id, p.council_code, c.name AS council_name FROM hist_entries e"
+        " JOIN hist_projects p ON p.project_id = e.project_id"
+        " LEFT JOIN hist_councils c ON c.code = p.council_code"
+        " LEFT JOIN hist_entries r ON r.entry_id = e.root"
+        " WHERE e.superseded_by IS NULL AND COALESCE(r.kind, e.kind) = 'capacity_decided'"
+        " AND COALESCE(e.effective, e.entry_values) LIKE '%\"share\"%'"
+        " ORDER BY e.position"
+    )
+    found = []
+    for row in rows:
+        values = json.loads(row["effective"] or row["entry_values"])
+        if values.get("choice") != "share":
+            continue
+        if not values.get("shared_with") and not values.get("partner"):
+            continue
+        found.append(
+            {
+                "entry_id": row["root"] or row["entry_id"],
+                "project_id": row["project_id"],
+                "project_title": row["title"],
+                "cohort_id": row["cohort_id"],
+                "council_code": row["council_code"],
+                "council_name": row["council_name"],
+                "capability": values.get("capability", ""),
+                "shared_with": list(values.get("shared_with") or []),
+                "partner": values.get("partner", ""),
+            }
+        )
+    return found

@@ -1,8 +1,8 @@
 """Who each project and council is: the small reference data read models show by name.
 
 A read model that shows entries keeps its own copy (tables named with its
-prefix), so that it can be rebuilt on its own. ``EntryReadModel`` keeps the
-copy current before its own handler sees an event.
+prefix), so that it can be rebuilt on its own. ``projections.entries.EntryReadModel``
+keeps the copy current before its own handler sees an event.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.council import Council
 from domain.project import Project
-from projections.base import Batch, Digest, Positioned, ReadModel, Table, digest
+from projections.base import Batch, Digest, Positioned, Table, digest
 from projections.database import Transaction
 
 PROJECT_COLUMNS = ("project_id", "cohort_id", "council_code", "title", "phase", "statements")
@@ -88,22 +88,3 @@ class ProjectsAndCouncils:
         project = batch[self.projects].get(entry.project_id)
         assert project is not None, f"entry {entry.entry_id} of an unknown project"
         return project
-
-
-class EntryReadModel(ReadModel):
-    """A read model of entries that shows their projects and councils by name."""
-
-    reference: ProjectsAndCouncils
-
-    def create_reference_tables(self, tx: Transaction) -> None:
-        self.reference.create_tables(tx)
-
-    def process(self, events: Sequence[Positioned], tx: Transaction) -> None:
-        batch = self.start_batch(tx)
-        self.reference.prefetch(events, batch)
-        self.prefetch(events, batch)
-        handler, follow = self.handler, self.reference.follow
-        for position, event in events:
-            follow(position, event, batch)
-            handler(type(event))(self, event, position, batch)
-        batch.write()

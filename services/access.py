@@ -1,16 +1,32 @@
 """Who may do what: the access rules, in one place.
 
-- Anyone signed in reads programmes and councils.
+- Anyone signed in reads programmes and councils. A council's assessments in
+  full (the demand and financial pressures, and the notes of its financial
+  context and maturity assessments) are read by admins, programme managers,
+  reviewers and the council's own participants; other participants (its
+  peers) see each assessment only as its date, segment and maturity levels.
 - A cohort (its projects, timeline, comparison) is read by admins, reviewers,
-  the programme's managers, and participants of councils enrolled in it.
+  the programme's managers, and participants of councils enrolled in it. A
+  project is read also by participants of its partner councils (while they are
+  partners): the project, not the rest of its cohort.
 - A programme's comparison across its cohorts is read by admins, reviewers and
   the programme's managers.
+- A programme's outputs (and who reused them) and its capabilities (every
+  council's capacity decisions about each) are read by anyone signed in, as
+  the programme page is: they are there for councils to find each other.
 - Search finds entries only in the cohorts the asker may read.
 - Admins launch programmes and manage users.
 - A programme's managers (and admins) manage it: cohorts, enrolment, segments.
-- Any programme manager (and admins) keeps council profiles and assessments.
+- Any programme manager (and admins) registers a council. Changing one (its
+  profile, GSS code, assessments, declaration, succession) is for admins and
+  the managers of a programme in one of whose cohorts it is enrolled (and has
+  not withdrawn).
 - An entry on a project is recorded by admins, the programme's managers, and
-  participants of the project's council. Reviewers write nothing.
+  participants of the project's council and of its partner councils (while
+  they are partners); the programme's answer to a support
+  request (``support_answered``) by admins and the programme's managers only.
+  Reviewers write nothing.
+- A cohort's sessions are recorded by admins and the programme's managers.
 - The audit log, exports and the ledger are for admins and reviewers.
 """
 
@@ -44,8 +60,11 @@ class Permission(StrEnum):
     READ_PROGRAMME_RECORD = "read_programme_record"
     LAUNCH_PROGRAMME = "launch_programme"
     MANAGE_PROGRAMME = "manage_programme"
-    MANAGE_COUNCILS = "manage_councils"
+    MANAGE_COUNCILS = "manage_councils"  # register a council
+    CHANGE_COUNCIL = "change_council"
+    READ_COUNCIL_IN_FULL = "read_council_in_full"
     RECORD_ENTRY = "record_entry"
+    ANSWER_SUPPORT = "answer_support"
     AUDIT = "audit"
     ADMINISTER = "administer"
 
@@ -71,30 +90,60 @@ class Principal:
         }
 
 
+def _nobody(council_codes: frozenset[str]) -> frozenset[str]:
+    return frozenset()
+
+
+def _no_partners() -> frozenset[str]:
+    return frozenset()
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a request is about, resolved to the programme and councils it concerns.
 
-    The cohort's councils are looked up only if a rule asks (only participants'
-    do): finding them replays the cohort.
+    Which councils are enrolled in the cohort is looked up only if a rule asks
+    (only participants' do), and only for the councils asked about. So are the
+    programmes a council is enrolled in (only programme managers' rules ask).
     """
 
     programme_id: UUID | None = None
-    find_cohort_councils: Callable[[], frozenset[str]] = frozenset
+    find_enrolled: Callable[[frozenset[str]], frozenset[str]] = _nobody
     project_council: str | None = None
+    #: The project's partner councils in force (only a project in scope has any).
+    find_partners: Callable[[], frozenset[str]] = _no_partners
+    council_code: str | None = None
+    find_council_programmes: Callable[[], frozenset[UUID]] = frozenset
+
+    def enrolled(self, council_codes: set[str]) -> frozenset[str]:
+        """Which of ``council_codes`` are enrolled in the cohort in scope (if any)."""
+        return self.find_enrolled(frozenset(council_codes)) if council_codes else frozenset()
 
     @cached_property
-    def cohort_councils(self) -> frozenset[str]:
-        return self.find_cohort_councils()
+    def council_programmes(self) -> frozenset[UUID]:
+        return self.find_council_programmes()
+
+    def takes_part(self, council_codes: set[str]) -> bool:
+        """Whether one of ``council_codes`` leads the project in scope, or is a partner
+        of it now (partners are looked up only if the lead is not among them)."""
+        if not council_codes or self.project_council is None:
+            return False
+        return self.project_council in council_codes or bool(self.find_partners() & council_codes)
 
 
 @dataclass(frozen=True)
 class Facts:
-    """Lookups the rules need; a cohort's programme and a project's cohort never change."""
+    """Lookups the rules need; a cohort's programme and a project's cohort never change,
+    and an enrolment is never undone (a council withdrawn from a cohort stays in it)."""
 
     cohort_programme: Callable[[UUID], UUID]
-    cohort_councils: Callable[[UUID], frozenset[str]]
+    #: Which of the given councils are enrolled in the cohort.
+    enrolled: Callable[[UUID, frozenset[str]], frozenset[str]]
     project_cohort_and_council: Callable[[UUID], tuple[UUID, str]]
+    #: The programmes in whose cohorts a council (by code) is enrolled now.
+    council_programmes: Callable[[str], frozenset[UUID]]
+    #: A project's partner councils now (they join and leave: never cached).
+    project_partners: Callable[[UUID], frozenset[str]]
 
 
 class Access:
@@ -107,15 +156,26 @@ class Access:
         programme_id: UUID | None = None,
         cohort_id: UUID | None = None,
         project_id: UUID | None = None,
+        council_code: str | None = None,
     ) -> Scope:
+        if council_code is not None:
+            return Scope(
+                council_code=council_code,
+                find_council_programmes=partial(self.facts.council_programmes, council_code),
+            )
         council = None
         if project_id is not None:
             cohort_id, council = self.facts.project_cohort_and_council(project_id)
         if cohort_id is not None:
             return Scope(
                 programme_id=self.facts.cohort_programme(cohort_id),
-                find_cohort_councils=partial(self.facts.cohort_councils, cohort_id),
+                find_enrolled=partial(self.facts.enrolled, cohort_id),
                 project_council=council,
+                find_partners=(
+                    partial(self.facts.project_partners, project_id)
+                    if project_id is not None
+                    else _no_partners
+                ),
             )
         return Scope(programme_id=programme_id)
 
@@ -137,7 +197,8 @@ class Access:
             return (
                 principal.has(Role.REVIEWER)
                 or manages
-                or bool(principal.councils() & scope.cohort_councils)
+                or bool(scope.enrolled(principal.councils()))
+                or scope.takes_part(principal.councils())
             )
         if permission == Permission.READ_PROGRAMME_RECORD:
             return principal.has(Role.REVIEWER) or manages
@@ -145,13 +206,26 @@ class Access:
             return manages
         if permission == Permission.MANAGE_COUNCILS:
             return principal.has(Role.PROGRAMME_MANAGER)
-        if permission == Permission.RECORD_ENTRY:
-            return manages or (
-                scope.project_council is not None and scope.project_council in principal.councils()
+        if permission == Permission.CHANGE_COUNCIL:
+            managed = principal.managed_programmes()
+            return bool(managed) and bool(managed & scope.council_programmes)
+        if permission == Permission.READ_COUNCIL_IN_FULL:
+            return (
+                principal.has(Role.PROGRAMME_MANAGER)
+                or principal.has(Role.REVIEWER)
+                or (scope.council_code is not None and scope.council_code in principal.councils())
             )
+        if permission == Permission.RECORD_ENTRY:
+            return manages or scope.takes_part(principal.councils())
+        if permission == Permission.ANSWER_SUPPORT:
+            return manages
         if permission == Permission.AUDIT:
             return principal.has(Role.REVIEWER)
         return False  # LAUNCH_PROGRAMME and ADMINISTER: admins only
+
+
+#: Entry kinds the programme records, not a council: each needs its permission as well.
+PROGRAMME_KINDS: dict[str, Permission] = {"support_answered": Permission.ANSWER_SUPPORT}
 
 
 def sees_everything(principal: Principal) -> bool:
@@ -178,6 +252,7 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "Permission",
+    "PROGRAMME_KINDS",
     "Principal",
     "Scope",
     "Unauthenticated",

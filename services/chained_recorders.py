@@ -35,8 +35,8 @@ from psycopg.errors import DuplicateObject
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from projections.database import LOCK_SCHEMA, use_wal
 from services.ledger_chain import GENESIS, Checkpoint, Link, link_events
+from storage.schema import LOCK_SCHEMA, use_wal
 
 
 class LedgerBroken(PersistenceError):
@@ -54,8 +54,17 @@ class ChainedRecorder(ApplicationRecorder, ABC):
     checkpoints_table: str
 
     @abstractmethod
+    def position_of(self, aggregate_id: UUID, version: int) -> int:
+        """The log position of one stored event (0 if there is none), to give an
+        idempotent retry the first result back."""
+
+    @abstractmethod
     def select_links(self, after: int, limit: int, upto: int | None = None) -> Sequence[Link]:
         """Chain links with ``after < position <= upto``, in position order."""
+
+    @abstractmethod
+    def select_links_at(self, positions: Sequence[int]) -> Sequence[Link]:
+        """The chain links at these positions (those the chain holds), in position order."""
 
     @abstractmethod
     def chain_head(self) -> Link | None:
@@ -170,12 +179,33 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
         )
         return links[-1]
 
+    def position_of(self, aggregate_id: UUID, version: int) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid AS position FROM {self.events_table_name}"
+                " WHERE originator_id = ? AND originator_version = ?",
+                (aggregate_id.hex, version),
+            )
+            row = c.fetchone()
+            return int(row["position"]) if row else 0
+
     def select_links(self, after: int, limit: int, upto: int | None = None) -> Sequence[Link]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT * FROM {self.chain_table} WHERE position > ? AND position <= ?"
                 " ORDER BY position LIMIT ?",
                 (after, upto if upto is not None else 2**63 - 1, limit),
+            )
+            return [_link(row) for row in c.fetchall()]
+
+    def select_links_at(self, positions: Sequence[int]) -> Sequence[Link]:
+        if not positions:
+            return []
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT * FROM {self.chain_table} WHERE position IN"
+                f" ({', '.join('?' * len(positions))}) ORDER BY position",
+                list(positions),
             )
             return [_link(row) for row in c.fetchall()]
 
@@ -368,6 +398,19 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         return links[-1]
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
+    def position_of(self, aggregate_id: UUID, version: int) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT notification_id AS position FROM {events}"
+                    " WHERE originator_id = %s AND originator_version = %s"
+                ),
+                (aggregate_id, version),
+            )
+            row = curs.fetchone()
+            return int(row["position"]) if row else 0
+
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def select_links(self, after: int, limit: int, upto: int | None = None) -> Sequence[Link]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
@@ -376,6 +419,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                     " ORDER BY position LIMIT %s"
                 ),
                 (after, upto if upto is not None else 2**63 - 1, limit),
+            )
+            return [_link(row) for row in curs.fetchall()]
+
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
+    def select_links_at(self, positions: Sequence[int]) -> Sequence[Link]:
+        if not positions:
+            return []
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                self._sql("SELECT * FROM {chain} WHERE position = ANY(%s) ORDER BY position"),
+                (list(positions),),
             )
             return [_link(row) for row in curs.fetchall()]
 

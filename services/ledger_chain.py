@@ -245,11 +245,14 @@ class ChainCheck:
         *,
         after: int = 0,
         chain: bytes = GENESIS,
+        marks: Iterable[Mark] = (),
     ) -> None:
         self.keys = keys
         self.pending = sorted((c for c in checkpoints if c.position > after), key=_position)
+        self.marks = sorted((m for m in marks if m.position > after), key=_position)
         self.verdict = Verdict(head=after, chain_hash=chain, key_ids=sorted(keys))
         self.last_signed = after
+        self.signed_events = 0
 
     def run(self, entries: Iterable[Entry], *, require_signed_head: bool = False) -> Verdict:
         verdict = self.verdict
@@ -261,9 +264,12 @@ class ChainCheck:
         return verdict
 
     def finish(self, *, require_signed_head: bool = False) -> Problem | None:
-        """What the end of the record tells: checkpoints past it, or an unsigned tail."""
-        return self._unvisited_checkpoint() or (
-            self._unsigned_tail() if require_signed_head else None
+        """What the end of the record tells: checkpoints or witnessed marks past it, or an
+        unsigned tail."""
+        return (
+            self._unvisited_checkpoint()
+            or self._unvisited_mark()
+            or (self._unsigned_tail() if require_signed_head else None)
         )
 
     def step(self, position: int, event: StoredEvent | None, link: Link | None) -> Problem | None:
@@ -276,7 +282,9 @@ class ChainCheck:
                 f"position {position}: comes after position {previous}; "
                 "entries were reordered or repeated",
             )
-        skipped = self._unvisited_checkpoint(before=position)
+        skipped = self._unvisited_checkpoint(before=position) or self._unvisited_mark(
+            before=position
+        )
         if skipped is not None:
             return skipped
         if link is None:
@@ -316,6 +324,18 @@ class ChainCheck:
             problem = self._check_checkpoint(self.pending.pop(0), chain)
             if problem is not None:
                 return problem
+        while self.marks and self.marks[0].position == position:
+            mark = self.marks.pop(0)
+            if chain != mark.chain_hash:
+                return Problem(
+                    position,
+                    "witness-mismatch",
+                    f"position {position}: the record up to here no longer matches what "
+                    f"{mark.seen_by} saw at {mark.seen_at}; events in positions "
+                    f"{self.last_signed + 1} to {position} (or their chain entries) were "
+                    "rewritten",
+                    since=self.last_signed + 1,
+                )
         return None
 
     def _check_checkpoint(self, checkpoint: Checkpoint, chain: bytes) -> Problem | None:
@@ -333,9 +353,28 @@ class ChainCheck:
                 since=self.last_signed + 1,
             )
         self.last_signed = position
+        self.signed_events = self.verdict.events
         self.verdict.signed_up_to = position
         self.verdict.checkpoints += 1
         return None
+
+    @property
+    def unsigned_events(self) -> int:
+        """Events checked after the last checkpoint that verified."""
+        return self.verdict.events - self.signed_events
+
+    def _unvisited_mark(self, before: int | None = None) -> Problem | None:
+        if not self.marks or (before is not None and self.marks[0].position >= before):
+            return None
+        mark = self.marks[0]
+        return Problem(
+            mark.position,
+            "witness-missing-events",
+            f"position {mark.position}: {mark.seen_by} saw the record reach this position at "
+            f"{mark.seen_at}, but it has no event here; events after position "
+            f"{self.verdict.head} were removed",
+            since=self.verdict.head + 1,
+        )
 
     def _unvisited_checkpoint(self, before: int | None = None) -> Problem | None:
         if not self.pending or (before is not None and self.pending[0].position >= before):
@@ -359,6 +398,70 @@ class ChainCheck:
             "signed checkpoint, so they were added after the export was signed",
             since=self.last_signed + 1,
         )
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A chain hash someone outside the store saw at a position (a witness, the checkpoint log)."""
+
+    position: int
+    chain_hash: bytes
+    seen_at: str
+    seen_by: str = "a witness"
+
+
+def witness_problem(
+    witnessed: Iterable[Checkpoint], stored: Iterable[Checkpoint], holder: str = "a witness"
+) -> Problem | None:
+    """The first checkpoint ``holder`` keeps that the record lacks, or holds over a different
+    chain hash (signed again over the same hash, it still vouches for the same events)."""
+    by_position = {c.position: c for c in stored}
+    for checkpoint in sorted(witnessed, key=_position):
+        position = checkpoint.position
+        found = by_position.get(position)
+        if found is None:
+            return Problem(
+                position,
+                "witnessed-checkpoint-missing",
+                f"position {position}: the checkpoint signed here at {checkpoint.signed_at}, "
+                f"which {holder} keeps, is missing from the record (deleted)",
+            )
+        if found.chain_hash != checkpoint.chain_hash:
+            return Problem(
+                position,
+                "witnessed-checkpoint-differs",
+                f"position {position}: the record's checkpoint here differs from the one "
+                f"signed at {checkpoint.signed_at} that {holder} keeps: it signs another chain, "
+                "so the events up to here were rewritten and signed again",
+            )
+    return None
+
+
+def gap_problem(last_signed: int, head: int, interval: int) -> Problem | None:
+    """Checkpoints are signed every ``interval`` positions, at the head of the write that
+    reaches it: more than twice that since the last one means the ones after it were removed.
+
+    Only the tail matters: every checkpoint covers all the events before it, so a
+    rewrite has to remove every checkpoint after it, the last one included.
+    """
+    if head - last_signed <= 2 * interval:
+        return None
+    return Problem(
+        last_signed + 1,
+        "checkpoints-missing",
+        f"positions {last_signed + 1} to {head} have no signed checkpoint, though one is "
+        f"signed every {interval} positions: checkpoints were deleted, or signing has failed "
+        "(see the server's log)",
+        since=last_signed + 1,
+    )
+
+
+def first(*problems: Problem | None) -> Problem | None:
+    """The problem at the lowest position (one with no position comes first)."""
+    found = [p for p in problems if p is not None]
+    if not found:
+        return None
+    return min(found, key=lambda p: -1 if p.position is None else p.position)
 
 
 def signature_problem(
@@ -385,5 +488,5 @@ def signature_problem(
     return None
 
 
-def _position(checkpoint: Checkpoint) -> int:
-    return checkpoint.position
+def _position(item: Checkpoint | Mark) -> int:
+    return item.position

@@ -10,7 +10,9 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -30,9 +32,10 @@ from domain.cohort import Cohort
 from domain.council import Council
 from domain.errors import Conflict, InvalidValue, NotFound, StaleVersion
 from domain.programme import Programme
-from domain.project import Project
+from domain.project import ENTRY_KINDS, Project
 from domain.user import Grant, User
-from projections.log import FastMapper
+from services.chained_recorders import ChainedRecorder
+from storage.codec import FastMapper
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -41,6 +44,8 @@ MAX_ATTEMPTS = 20
 #: Projects kept in memory after a write, for the next write to them (about 300 KB each).
 WRITTEN_KEPT = 64
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "https://waymark.example/idempotency")
+#: The instant commands record at, where a caller fixes it (``DecisionRecords.recording_at``).
+_RECORDING_AT: ContextVar[datetime | None] = ContextVar("recording_at", default=None)
 
 
 def idempotent_id(scope: str, key: str | None) -> UUID | None:
@@ -96,6 +101,13 @@ class DecisionRecords(Application[UUID]):
         #: Projects as last saved by this process, for the next write to each (see _change).
         self._written: OrderedDict[UUID, Project] = OrderedDict()
         self._written_lock = threading.Lock()
+        #: Saves that lost a race to another writer on the same store (another process,
+        #: or another application instance) and were applied again: write contention.
+        self.conflicts_retried = 0
+        self._conflicts_lock = threading.Lock()
+        #: The programme of a published output (by its entry id), or None if no output
+        #: of that id is published: set by the composition root (it reads a read model).
+        self.output_programme: Callable[[UUID], UUID | None] = lambda _entry_id: None
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The library's mapper with a faster decoder: the same events, read about 3x faster."""
@@ -115,7 +127,24 @@ class DecisionRecords(Application[UUID]):
 
     @staticmethod
     def now() -> datetime:
-        return datetime.now(UTC)
+        """The instant a command records at: the clock's, unless ``recording_at`` fixes it."""
+        return _RECORDING_AT.get() or datetime.now(UTC)
+
+    @staticmethod
+    @contextmanager
+    def recording_at(moment: datetime) -> Iterator[None]:
+        """Record what is written inside, in this thread, as of ``moment``.
+
+        For a record made over simulated time (the demo): the aggregates take time
+        as an argument, and this is where it comes from.
+        """
+        if moment.tzinfo is None:
+            raise ValueError("a recorded instant needs its time zone")
+        token = _RECORDING_AT.set(moment.astimezone(UTC))
+        try:
+            yield
+        finally:
+            _RECORDING_AT.reset(token)
 
     # -- loading --------------------------------------------------------------
 
@@ -144,6 +173,14 @@ class DecisionRecords(Application[UUID]):
         thing that happens to a cohort (``Cohort`` refuses every change once closed)."""
         last = next(iter(self.repository.event_store.get(cohort_id, desc=True, limit=1)), None)
         return isinstance(last, Cohort.Closed)
+
+    def cohort_starts_on(self, cohort_id: UUID) -> date | None:
+        """The day the cohort starts: from its latest change of details, or its forming
+        (read from the newest event back, not a replay)."""
+        for event in self.repository.event_store.get(cohort_id, desc=True):
+            if isinstance(event, (Cohort.Formed, Cohort.DetailsChanged)):
+                return event.starts_on
+        return None
 
     def check_cohort(self, cohort_id: UUID) -> None:
         """Raise ``NotFound`` unless the cohort exists (its first event only, not a replay)."""
@@ -181,28 +218,6 @@ class DecisionRecords(Application[UUID]):
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
 
-    def position_of(self, aggregate_id: UUID, version: int) -> int:
-        """The log position of one stored event (for replaying an idempotent result)."""
-        datastore: Any = getattr(self.recorder, "datastore", None)
-        if self.env.get("PERSISTENCE_MODULE", "").endswith("postgres"):
-            table = f"{self.name.lower()}_events"
-            sql = (
-                f"SELECT notification_id AS position FROM {table}"  # noqa: S608 - fixed name
-                " WHERE originator_id = %s AND originator_version = %s"
-            )
-            with datastore.transaction(commit=False) as cursor:
-                cursor.execute(sql, (aggregate_id, version))
-                row = cursor.fetchone()
-                return int(row["position"]) if row else 0
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                "SELECT rowid FROM stored_events"
-                " WHERE originator_id = ? AND originator_version = ?",
-                (aggregate_id.hex, version),
-            )
-            row = cursor.fetchone()
-            return int(row[0]) if row else 0
-
     # -- saving ---------------------------------------------------------------
 
     def _save(self, *aggregates: Aggregate) -> int:
@@ -222,7 +237,9 @@ class DecisionRecords(Application[UUID]):
         return Written(aggregate.id, aggregate.version, position)
 
     def _replay(self, aggregate_id: UUID, version: int) -> Written:
-        return Written(aggregate_id, version, self.position_of(aggregate_id, version), True)
+        recorder = self.recorder
+        assert isinstance(recorder, ChainedRecorder), "chosen by services.container"
+        return Written(aggregate_id, version, recorder.position_of(aggregate_id, version), True)
 
     def _change(
         self,
@@ -259,6 +276,8 @@ class DecisionRecords(Application[UUID]):
                 except IntegrityError:
                     if expected_version is not None:
                         raise StaleVersion(expected_version, aggregate.version + 1) from None
+                    with self._conflicts_lock:
+                        self.conflicts_retried += 1
                     time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311
                     continue
                 if keep and isinstance(aggregate, Project):
@@ -407,6 +426,9 @@ class DecisionRecords(Application[UUID]):
         def record(project: Project) -> None:
             if self.cohort_closed(project.cohort_id):
                 raise Conflict("the cohort is closed: nothing more is recorded in it")
+            self._check_references(project, kind, values)
+            self._check_shared_with(project, kind, values)
+            self._check_partner_registered(kind, values)
             project.record(
                 kind=kind,
                 entry_id=new_entry_id,
@@ -414,12 +436,138 @@ class DecisionRecords(Application[UUID]):
                 actor=actor,
                 now=self.now(),
                 values=values,
+                cohort_starts_on=self.cohort_starts_on(project.cohort_id),
+                publishing_allowed=self._publishing_allowed(project, kind, values),
             )
 
         written = self._change(
             project_id, lambda: self.get_project(project_id), record, expected_version, keep=True
         )
         return Written(new_entry_id, written.version, written.position)
+
+    def check_entry(
+        self,
+        *,
+        project_id: UUID,
+        kind: str,
+        decided_on: date | None,
+        values: Mapping[str, Any],
+        actor: str,
+    ) -> None:
+        """Raise what ``record_entry`` would refuse now, recording nothing (for a page
+        that shows a person their answers before they record them)."""
+        project = self.get_project(project_id)  # a fresh copy, changed and dropped
+        if self.cohort_closed(project.cohort_id):
+            raise Conflict("the cohort is closed: nothing more is recorded in it")
+        self._check_references(project, kind, values)
+        self._check_shared_with(project, kind, values)
+        self._check_partner_registered(kind, values)
+        project.record(
+            kind=kind,
+            entry_id=uuid4(),
+            decided_on=decided_on,
+            actor=actor,
+            now=self.now(),
+            values=values,
+            cohort_starts_on=self.cohort_starts_on(project.cohort_id),
+            publishing_allowed=self._publishing_allowed(project, kind, values),
+        )
+
+    def corrected_kind(self, project_id: UUID, entry_id: Any) -> str | None:
+        """The kind of the entry a correction of ``entry_id`` would correct (the kind at the
+        root of its chain of corrections); None if there is no such entry."""
+        try:
+            project = self.get_project(project_id)
+            entry = project.entries.get(UUID(str(entry_id)))
+        except (NotFound, ValueError):
+            return None
+        return None if entry is None else project.corrected_kind(entry)
+
+    def _check_references(self, project: Project, kind: str, values: Mapping[str, Any]) -> None:
+        """What an entry names outside its project: a reuse's output must be published in
+        the project's programme, and its council registered (also when a correction of
+        a reuse changes them)."""
+        prefix, given = "", values
+        if kind == "entry_corrected":
+            try:
+                target = project.entries.get(UUID(str(values.get("corrects"))))
+            except ValueError:
+                return  # the project refuses it, naming the field
+            replacement = values.get("replacement")
+            if target is None or not isinstance(replacement, Mapping):
+                return
+            if project.corrected_kind(target) != "output_reused":
+                return
+            prefix, given = "replacement.", replacement
+        elif kind != "output_reused":
+            return
+        fields = ENTRY_KINDS["output_reused"].FIELDS
+        if given.get("council_code") is not None:
+            try:
+                code = fields["council_code"].clean("council_code", given["council_code"])
+            except InvalidValue as error:
+                raise InvalidValue(prefix + error.field, error.message) from None
+            if not self.exists(Council.create_id(code)):
+                raise InvalidValue(prefix + "council_code", f"no council {code} is registered")
+        if given.get("output_entry_id") is not None:
+            try:
+                output_id = fields["output_entry_id"].clean(
+                    "output_entry_id", given["output_entry_id"]
+                )
+            except InvalidValue as error:
+                raise InvalidValue(prefix + error.field, error.message) from None
+            if self.output_programme(output_id) != self.cohort_programme(project.cohort_id):
+                raise InvalidValue(
+                    prefix + "output_entry_id",
+                    "must name an output published in this project's programme",
+                )
+
+    def cohort_programme(self, cohort_id: UUID) -> UUID | None:
+        """The programme a cohort belongs to (never changed), from its first event."""
+        first = next(iter(self.repository.event_store.get(cohort_id, limit=1)), None)
+        return first.programme_id if isinstance(first, Cohort.Formed) else None
+
+    def _publishing_allowed(self, project: Project, kind: str, values: Mapping[str, Any]) -> bool:
+        """Whether the project's programme allows publishing, read only where the entry
+        would be public (or make one public)."""
+        if values.get("public") is not True and kind != "entry_made_public":
+            return False
+        programme_id = self.cohort_programme(project.cohort_id)
+        return programme_id is not None and self.get_programme(programme_id).publishing_allowed
+
+    def _check_shared_with(self, project: Project, kind: str, values: Mapping[str, Any]) -> None:
+        """The councils a share decision names (or a correction of one) are registered,
+        and other than the project's own."""
+        field, codes = "shared_with", values.get("shared_with")
+        if kind == "entry_corrected":
+            replacement = values.get("replacement")
+            field = "replacement.shared_with"
+            codes = replacement.get("shared_with") if isinstance(replacement, Mapping) else None
+        for index, code in enumerate(codes if isinstance(codes, list) else []):
+            name = f"{field}[{index}]"
+            if not isinstance(code, str) or not code.strip():
+                continue
+            try:
+                council = self.get_council(code.strip())
+            except (NotFound, InvalidValue):
+                raise InvalidValue(name, f"no council {code.strip()!r} is registered") from None
+            if council.code == project.council_code:
+                raise InvalidValue(name, "names the project's own council")
+
+    def _check_partner_registered(self, kind: str, values: Mapping[str, Any]) -> None:
+        """The council a partner joins as is registered (that it is not the lead council,
+        nor a partner already, is the project's rule)."""
+        if kind != "partner_joined" or values.get("council_code") is None:
+            return
+        code = (
+            ENTRY_KINDS[kind].FIELDS["council_code"].clean("council_code", values["council_code"])
+        )
+        if code and not self.exists(Council.create_id(code)):
+            raise InvalidValue("council_code", f"no council {code} is registered")
+
+    def project_partners(self, project_id: UUID) -> frozenset[str]:
+        """The project's partner councils in force, from the project itself."""
+        return frozenset(self.get_project(project_id).partners)
 
     def _replay_entry(self, project_id: UUID, entry_id: UUID) -> Written:
         for event in self.repository.event_store.get(project_id):
@@ -445,6 +593,22 @@ class DecisionRecords(Application[UUID]):
             expected_version,
         )
 
+    def allow_publishing(
+        self,
+        *,
+        programme_id: UUID,
+        allowed: bool,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Written:
+        """Allow the programme's projects' public pages, or take them down."""
+        return self._change(
+            programme_id,
+            lambda: self.get_programme(programme_id),
+            lambda p: p.allow_publishing(allowed=allowed, actor=actor, now=self.now()),
+            expected_version,
+        )
+
     def withdraw_council(
         self, *, cohort_id: UUID, council_code: str, reason: str, actor: str
     ) -> Written:
@@ -457,6 +621,66 @@ class DecisionRecords(Application[UUID]):
             return [project]
 
         return self._change(cohort_id, lambda: self.get_cohort(cohort_id), withdraw, None)
+
+    def change_cohort_details(
+        self,
+        *,
+        cohort_id: UUID,
+        name: str,
+        starts_on: date,
+        ends_on: date,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Written:
+        return self._change(
+            cohort_id,
+            lambda: self.get_cohort(cohort_id),
+            lambda c: c.change_details(
+                name=name, starts_on=starts_on, ends_on=ends_on, actor=actor, now=self.now()
+            ),
+            expected_version,
+        )
+
+    SESSION_FIELDS = ("session_kind", "held_on", "topic", "run_by", "attendance", "notes", "links")
+
+    def _session_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(values) - set(self.SESSION_FIELDS))
+        if unknown:
+            raise InvalidValue(unknown[0], "is not a field of a session")
+        return {name: values.get(name) for name in self.SESSION_FIELDS}
+
+    def hold_session(
+        self,
+        *,
+        cohort_id: UUID,
+        values: Mapping[str, Any],
+        actor: str,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Written:
+        """Record a session of the cohort; ``values`` are the session's fields
+        (``session_kind``, ``held_on``, ``topic``, ``run_by``, ``attendance``, ``notes``,
+        ``links``). Returns the new session's id."""
+        session_id = idempotent_id(f"session/{cohort_id}", idempotency_key) or uuid4()
+        if idempotency_key is not None and session_id in self.get_cohort(cohort_id).sessions:
+            for event in self.repository.event_store.get(cohort_id):
+                if getattr(event, "session_id", None) == session_id:
+                    replay = self._replay(cohort_id, event.originator_version)
+                    return Written(session_id, replay.version, replay.position, True)
+        given = self._session_values(values)
+        written = self._change(
+            cohort_id,
+            lambda: self.get_cohort(cohort_id),
+            lambda c: c.hold_session(session_id=session_id, **given, actor=actor, now=self.now()),
+            expected_version,
+        )
+        return Written(session_id, written.version, written.position)
+
+    def check_session(self, *, cohort_id: UUID, values: Mapping[str, Any], actor: str) -> None:
+        """Raise what ``hold_session`` would refuse now, recording nothing."""
+        given = self._session_values(values)
+        cohort = self.get_cohort(cohort_id)  # a fresh copy, changed and dropped
+        cohort.hold_session(session_id=uuid4(), **given, actor=actor, now=self.now())
 
     def close_cohort(
         self, *, cohort_id: UUID, actor: str, expected_version: int | None = None
@@ -579,6 +803,10 @@ class DecisionRecords(Application[UUID]):
         )
         return self._create(user, "user", user.username)
 
+    def check_grant(self, role: str, programme_id: UUID | None, council_code: str | None) -> Grant:
+        """The grant, if the role, its scope and the programme or council named are right."""
+        return self._grant_for(role, programme_id, council_code)
+
     def _grant_for(self, role: str, programme_id: UUID | None, council_code: str | None) -> Grant:
         if programme_id is not None:
             self.get_programme(programme_id)
@@ -609,6 +837,18 @@ class DecisionRecords(Application[UUID]):
     ) -> Written:
         grant = Grant(role, programme_id, council_code.upper() if council_code else None)
         return self._change_user(username, lambda u: u.revoke(grant, actor=actor, now=self.now()))
+
+    def record_email(self, *, username: str, email: str, actor: str) -> Written:
+        """The address the person's digest goes to (nothing recorded when unchanged)."""
+        return self._change_user(
+            username, lambda u: u.record_email(email, actor=actor, now=self.now())
+        )
+
+    def choose_digest(self, *, username: str, wanted: bool, actor: str) -> Written:
+        """The person turns their weekly digest on or off."""
+        return self._change_user(
+            username, lambda u: u.choose_digest(wanted, actor=actor, now=self.now())
+        )
 
     def _change_user(self, username: str, change: Callable[[User], None]) -> Written:
         user_id = User.create_id(User.check_username(username))

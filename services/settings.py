@@ -13,7 +13,7 @@ DEFAULT_SECRET = "change-me-default-secret"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WAYMARK_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="WAYMARK_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(
         default=Path("./data"), description="Folder for the SQLite files (embedded mode)."
@@ -52,6 +52,14 @@ class Settings(BaseSettings):
         le=60,
         description="Longest a query waits for read models to reach a requested position.",
     )
+    max_waiting_reads: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description="Most reads (with `wait_for`) that wait for the read models at once, per "
+        "process; past it a read that would wait answers 503 with Retry-After. Below the "
+        "server's 40 worker threads, so waiting reads never hold them all.",
+    )
     database_timeout: int = Field(
         default=2,
         ge=1,
@@ -67,6 +75,42 @@ class Settings(BaseSettings):
         default=8, gt=0, le=24 * 30, description="How long a browser sign-in lasts."
     )
     token_days: int = Field(default=90, ge=1, le=3650, description="How long an API token lasts.")
+    # -- signing in, and who may reach the server's own pages (issue 16) ------------
+    sign_in_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Password attempts at one account in a sign-in window, counted in the "
+        "database (shared by every worker) before each password is checked.",
+    )
+    sign_in_address_failures: int = Field(
+        default=100,
+        ge=1,
+        le=1_000_000,
+        description="Failed password checks from one client address, across all accounts, "
+        "in a sign-in window, before that address is refused.",
+    )
+    sign_in_window_seconds: float = Field(
+        default=900, gt=0, le=86_400, description="How long failed sign-ins are counted."
+    )
+    password_checks: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Passwords each server process checks at once (argon2 uses 64 MiB for "
+        "each); further sign-ins wait their turn.",
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed (`*` for any). Unset, the "
+        "headers are ignored and the client address is the connection's.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token (16 characters or more) that `/metrics` asks of scrapers "
+        "(`Authorization: Bearer ...`). Unset, `/metrics` answers 403 to everyone.",
+    )
     cookie_secure: bool = Field(
         default=True,
         description="Send the session cookie over HTTPS only (browsers treat localhost as "
@@ -78,7 +122,16 @@ class Settings(BaseSettings):
     signing_key_file: Path | None = Field(
         default=None,
         description="PEM Ed25519 private key that signs ledger checkpoints; made (mode 0600) "
-        "if missing. Default: ledger-signing-key.pem in the data folder.",
+        "if missing. Default: `<data folder>-signing-key.pem` beside the data folder (for "
+        "`./data`, `./data-signing-key.pem`). Outside demo mode the server refuses to start "
+        "when it is inside the data folder or readable by anyone but its owner.",
+    )
+    checkpoint_log: Path | None = Field(
+        default=None,
+        description="Append-only file (JSON lines) where every signed ledger checkpoint, and "
+        "every confirmation by a witness, is also written, outside the store. Default: "
+        "`<data folder>-checkpoints.ndjson` beside the data folder (for `./data`, "
+        "`./data-checkpoints.ndjson`).",
     )
     checkpoint_interval: int = Field(
         default=100,
@@ -92,6 +145,51 @@ class Settings(BaseSettings):
         le=3650,
         description="A project with nothing recorded for this many days shows as quiet.",
     )
+    # -- the weekly digest (issue 21) ---------------------------------------------------
+    smtp_host: str | None = Field(
+        default=None,
+        description="Mail server the weekly digests are sent through. Unset, no email is "
+        "sent (the digest can still be read at `/digest`).",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="The mail server's port.")
+    smtp_username: str | None = Field(
+        default=None, description="User name on the mail server, if it asks for one."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="Password on the mail server (with `WAYMARK_SMTP_USERNAME`)."
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        description="Upgrade the connection to the mail server with STARTTLS before "
+        "signing in or sending.",
+    )
+    mail_from: str = Field(
+        default="waymark@localhost",
+        min_length=3,
+        max_length=254,
+        description="The sender of the digests (`From:`).",
+    )
+    digest_concern_days: int = Field(
+        default=28,
+        ge=1,
+        le=3650,
+        description="A concern open (since the day it was raised) for this many days is "
+        "named in the weekly digest.",
+    )
+    digest_retry_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="Wait before a failed digest is tried again; it doubles with each "
+        "failure, up to six hours, within the digest's week.",
+    )
+    digest_check_seconds: float = Field(
+        default=900,
+        gt=0,
+        le=86_400,
+        description="How often the projection worker sees whether this week's digests "
+        "(or retries) are due, when `WAYMARK_SMTP_HOST` is set.",
+    )
     readiness_max_lag: int = Field(
         default=10_000,
         ge=0,
@@ -104,6 +202,16 @@ class Settings(BaseSettings):
         le=30,
         description="Longest `/readyz` (and the read-model figures on `/metrics`) waits for "
         "the database before answering that it is not ready.",
+    )
+    # A name that begins with a digit is no Python name: the variable is its alias.
+    giving_prefix: str = Field(
+        default="360G-waymark",
+        validation_alias="WAYMARK_360GIVING_PREFIX",
+        pattern=r"^360G-[A-Za-z0-9][A-Za-z0-9_.-]{0,60}$",
+        description="The 360Giving prefix (`360G-` and the publisher's part, as 360Giving "
+        "issues it) that begins each grant's identifier in a programme's 360Giving export. "
+        "The default is for trying the export out: ask 360Giving for your own before "
+        "publishing, and never change it after.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Least severe log level written (JSON lines on stdout)."
@@ -119,6 +227,27 @@ class Settings(BaseSettings):
             raise ValueError("must be a postgresql:// URL")
         return value
 
+    @field_validator(
+        "forwarded_allow_ips",
+        "metrics_token",
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters (or unset, to turn /metrics off)")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
@@ -126,7 +255,39 @@ class Settings(BaseSettings):
 
     @property
     def signing_key_path(self) -> Path:
-        return self.signing_key_file or self.data_dir / "ledger-signing-key.pem"
+        return self.signing_key_file or self._beside_data_dir("signing-key.pem")
+
+    @property
+    def checkpoint_log_path(self) -> Path:
+        return self.checkpoint_log or self._beside_data_dir("checkpoints.ndjson")
+
+    def _beside_data_dir(self, suffix: str) -> Path:
+        """A file next to the data folder, not in it: a copy of the folder leaves it behind."""
+        folder = self.data_dir.absolute()
+        return folder.parent / f"{folder.name}-{suffix}"
+
+    def signing_key_refusals(self) -> list[str]:
+        """The ledger's key must live apart from the store it signs, readable by its owner only."""
+        key = self.signing_key_path.absolute()
+        problems = []
+        data_dir = self.data_dir.absolute()
+        if _inside(key, data_dir):
+            problems.append(
+                f"the ledger signing key ({key}) is inside WAYMARK_DATA_DIR: keep it on a "
+                "separate secret mount and point WAYMARK_SIGNING_KEY_FILE at it "
+                "(docs/OPERATIONS.md, key custody)"
+            )
+        if key.exists() and key.stat().st_mode & 0o077:
+            problems.append(
+                f"the ledger signing key ({key}) can be read by others than its owner: chmod 600 it"
+            )
+        legacy = data_dir / "ledger-signing-key.pem"
+        if legacy.exists() and legacy != key:
+            problems.append(
+                f"{legacy} is a signing key inside the data folder: move it out (to "
+                f"{key}, or where WAYMARK_SIGNING_KEY_FILE points)"
+            )
+        return problems
 
     @property
     def uses_postgres(self) -> bool:
@@ -153,9 +314,15 @@ class Settings(BaseSettings):
             problems.append("WAYMARK_SECRET_KEY is the default: set a long random secret")
         elif len(self.secret_key.get_secret_value()) < 32:
             problems.append("WAYMARK_SECRET_KEY must be at least 32 characters")
+        problems.extend(self.signing_key_refusals())
         if has_demo_credentials:
             problems.append(
                 "demo sign-ins exist in this store: revoke them (waymark users revoke-demo) "
                 "or run with WAYMARK_DEMO=true"
             )
         return problems
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """``path`` is in ``folder`` (or below), symbolic links followed where they exist."""
+    return path.resolve().is_relative_to(folder.resolve())

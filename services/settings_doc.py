@@ -20,6 +20,9 @@ END = "<!-- settings: end -->"
 
 
 def variable(name: str) -> str:
+    alias = Settings.model_fields[name].validation_alias
+    if isinstance(alias, str):
+        return alias.upper()
     prefix = str(Settings.model_config.get("env_prefix", ""))
     return f"{prefix}{name}".upper()
 

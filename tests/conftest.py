@@ -22,6 +22,9 @@ from tests.helpers import make_user
 from web.app import create_app
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-waymark"
+#: What Prometheus would send to scrape /metrics (WAYMARK_METRICS_TOKEN).
+TEST_METRICS_TOKEN = "test-metrics-token-for-scrapers"
+SCRAPER = {"Authorization": f"Bearer {TEST_METRICS_TOKEN}"}
 
 ADMIN_URL = os.environ.get("WAYMARK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -70,6 +73,7 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
         "projection_poll_interval": 0.05,
         "secret_key": TEST_SECRET,
         "cookie_secure": False,
+        "metrics_token": TEST_METRICS_TOKEN,
     }
     if backend == "postgres":
         admin = request.getfixturevalue("postgres_admin")

@@ -35,9 +35,13 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
             "WAYMARK_DATA_DIR": str(settings.data_dir),
             "WAYMARK_DATABASE_URL": settings.database_url or "",
             "WAYMARK_SECRET_KEY": settings.secret_key.get_secret_value(),
+            "WAYMARK_SIGNING_KEY_FILE": str(settings.signing_key_path),
+            "WAYMARK_CHECKPOINT_LOG": str(settings.checkpoint_log_path),
             "WAYMARK_PROJECTION_POLL_INTERVAL": "0.05",
         }
     )
+    if settings.metrics_token is not None:
+        env["WAYMARK_METRICS_TOKEN"] = settings.metrics_token.get_secret_value()
     env.update(extra)
     return env
 

@@ -13,9 +13,10 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import StoredEvent
 
-from services.ledger_chain import GENESIS, link_events
+from services.ledger_chain import GENESIS, checkpoint_message, key_id, link_events
 from services.settings import Settings
 
 #: Every stored event has a timestamp: moving it back a thousand years is a change.
@@ -98,6 +99,27 @@ class Tamperer:
             self.sql(
                 "INSERT INTO {chain} VALUES (?, ?, ?)",
                 (link.position, link.event_hash, link.chain_hash),
+            )
+
+    def delete_checkpoints(self, after: int = 0) -> None:
+        self.sql("DELETE FROM {checkpoints} WHERE position > ?", (after,))
+
+    def truncate(self, after: int) -> None:
+        """Remove the events after ``after`` and their chain entries, leaving no gap."""
+        self.sql("DELETE FROM {events} WHERE {pos} > ?", (after,))
+        self.sql("DELETE FROM {chain} WHERE position > ?", (after,))
+
+    def resign(self, key: Ed25519PrivateKey, positions: list[int], signed_at: str) -> None:
+        """Sign checkpoints at ``positions`` over the chain table as it now is, as someone
+        holding the key could."""
+        kid = key_id(key.public_key())
+        for position in positions:
+            [(chain,)] = self.sql("SELECT chain_hash FROM {chain} WHERE position = ?", (position,))
+            chain = bytes(chain)
+            signature = key.sign(checkpoint_message(position, chain, signed_at, kid))
+            self.sql(
+                "INSERT INTO {checkpoints} VALUES (?, ?, ?, ?, ?)",
+                (position, chain, signed_at, kid, signature),
             )
 
     def close(self) -> None:

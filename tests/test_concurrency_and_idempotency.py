@@ -159,8 +159,13 @@ def test_retried_creations_with_an_idempotency_key_return_the_first_result(
     assert_problem(
         client.post(f"/api/cohorts/{cohort_id}/projects", json=enrol_body, headers=MANAGER), 409
     )
-    assert len(client.get("/api/programmes").json()["items"]) <= 1
-    assert len(client.get(f"/api/cohorts/{cohort_id}").json()["projects"]) <= 1
+    # Once the read models have reached the enrolment (the last write), each thing is there once
+    caught_up = client.get(
+        f"/api/cohorts/{cohort_id}/timeline", params={"wait_for": enrol_first.json()["position"]}
+    )
+    assert caught_up.json()["freshness"]["reached"] is True
+    assert len(client.get("/api/programmes").json()["items"]) == 1
+    assert len(client.get(f"/api/cohorts/{cohort_id}").json()["projects"]) == 1
     assert client.get(f"/api/programmes/{programme_id}").json()["version"] == 1
 
 

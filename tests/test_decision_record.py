@@ -1,8 +1,10 @@
-"""Issue 3: a cohort played through a realistic accelerator, then audited."""
+"""Issue 3: a cohort played through a realistic accelerator, then audited, one behaviour
+at a time; and every invalid entry refused naming its field."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,144 +31,230 @@ def by_id(project_body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["entry_id"]: e for e in project_body["entries"]}
 
 
-def test_a_cohort_played_through_the_accelerator_keeps_an_honest_history(
+def record(client: TestClient, project_id: str, kind: str, **values: Any) -> str:
+    """Record one entry through the API; returns its id."""
+    return str(entry(client, project_id, {"kind": kind, **values})["entry_id"])
+
+
+def correct(
     client: TestClient,
-) -> None:
+    project_id: str,
+    entry_id: str,
+    reason_kind: str,
+    reason: str,
+    **replacement: Any,
+) -> str:
+    return record(
+        client,
+        project_id,
+        "entry_corrected",
+        corrects=entry_id,
+        reason_kind=reason_kind,
+        reason=reason,
+        replacement=replacement,
+    )
+
+
+def decide_capacity(client: TestClient, project_id: str, choice: str) -> str:
+    return record(
+        client,
+        project_id,
+        "capacity_decided",
+        capability=f"Capability {choice}",
+        choice=choice,
+        estimated_cost="1000.50",
+        decision_makers=["Chief Executive"],
+        decided_on=day(12),
+    )
+
+
+def a_project(client: TestClient, code: str = "GB-EXE", name: str = "Exeter") -> str:
+    """Given: one council's project in a cohort of a programme."""
+    return project(client, cohort(client, programme(client)), council(client, code, name))
+
+
+def latest_recorded_at(client: TestClient, project_id: str) -> tuple[str, int]:
+    """The instant the project's last entry was recorded, and how many entries it had then."""
+    body = get_project(client, project_id)
+    return body["entries"][-1]["recorded_at"], len(body["entries"])
+
+
+STATEMENTS = [
+    "Residents phone about missed bins.",
+    "Residents cannot find out when their bin is collected.\nThey phone instead.",
+    "Residents cannot find out when their bin is collected.\nThey give up.",
+]
+
+
+@dataclass(frozen=True)
+class History:
+    """Exeter's project played through discovery, alpha, corrections and back."""
+
+    project_id: str
+    share: str  # the capacity decision to share, later corrected twice
+    clarified: str  # its first correction
+    changed_mind: str  # the correction of that correction
+    #: (recorded_at, entries by then) after each problem statement and after the corrections
+    instants: list[tuple[str, int]]
+
+
+@pytest.fixture
+def exeter_history(client: TestClient) -> History:
+    """Given: a project that iterated its problem statement three times, moved to alpha,
+    decided to share a capability, corrected that decision twice, and went back to
+    discovery with a reason; with the instants after each statement and after the
+    corrections."""
+    exeter = a_project(client)
+    instants = []
+    record(client, exeter, "phase_changed", phase="discovery", decided_on=day(0))
+    for n, text in enumerate(STATEMENTS):
+        record(
+            client,
+            exeter,
+            "problem_statement_iterated",
+            statement=text,
+            why=f"iteration {n + 1}",
+            decided_on=day(1 + n),
+        )
+        instants.append(latest_recorded_at(client, exeter))
+    record(client, exeter, "phase_changed", phase="alpha", decided_on=day(10))
+    share = decide_capacity(client, exeter, "share")
+    clarified = correct(
+        client, exeter, share, "clarification", "Name the partner.", partner="Teignbridge"
+    )
+    changed_mind = correct(
+        client,
+        exeter,
+        clarified,
+        "change_of_mind",
+        "Sharing with a different neighbour.",
+        partner="East Devon",
+    )
+    instants.append(latest_recorded_at(client, exeter))
+    record(client, exeter, "phase_changed", phase="discovery", reason="Alpha showed a gap.")
+    return History(exeter, share, clarified, changed_mind, instants)
+
+
+def test_each_capacity_choice_is_recorded_across_the_councils(client: TestClient) -> None:
     cohort_id = cohort(client, programme(client))
     exeter = project(client, cohort_id, council(client, "GB-EXE", "Exeter", "district"))
     devon = project(client, cohort_id, council(client, "GB-DEV", "Devon", "county"))
     hackney = project(client, cohort_id, council(client, "GB-HCK", "Hackney", "london_borough"))
-    instants: list[tuple[str, int]] = []  # (recorded_at, how many Exeter entries by then)
 
-    # Exeter iterates its problem statement three times and moves through phases.
-    statements = [
-        "Residents phone about missed bins.",
-        "Residents cannot find out when their bin is collected.\nThey phone instead.",
-        "Residents cannot find out when their bin is collected.\nThey give up.",
-    ]
-    entry(client, exeter, {"kind": "phase_changed", "phase": "discovery", "decided_on": day(0)})
-    for n, text in enumerate(statements):
-        entry(
-            client,
-            exeter,
-            {
-                "kind": "problem_statement_iterated",
-                "statement": text,
-                "why": f"iteration {n + 1}",
-                "decided_on": day(1 + n),
-            },
-        )
-        body = get_project(client, exeter)
-        instants.append((body["entries"][-1]["recorded_at"], len(body["entries"])))
-    entry(client, exeter, {"kind": "phase_changed", "phase": "alpha", "decided_on": day(10)})
-
-    # Each capacity choice at least once, across the councils.
-    choices = {}
-    for project_id, choice in ((exeter, "share"), (devon, "buy"), (hackney, "make")):
-        choices[choice] = entry(
-            client,
-            project_id,
-            {
-                "kind": "capacity_decided",
-                "capability": f"Capability {choice}",
-                "choice": choice,
-                "estimated_cost": "1000.50",
-                "decision_makers": ["Chief Executive"],
-                "decided_on": day(12),
-            },
-        )
-    choices["experiment"] = entry(
-        client,
+    decided = {
+        choice: (project_id, decide_capacity(client, project_id, choice))
+        for project_id, choice in ((exeter, "share"), (devon, "buy"), (hackney, "make"))
+    }
+    decided["experiment"] = (
         hackney,
-        {"kind": "capacity_decided", "capability": "Repairs hub", "choice": "experiment"},
+        record(client, hackney, "capacity_decided", capability="Repairs hub", choice="experiment"),
     )
 
-    # Check-ins with changing team health.
+    for choice, (project_id, entry_id) in decided.items():
+        decision = by_id(get_project(client, project_id))[entry_id]
+        assert decision["choice"] == choice
+        if choice != "experiment":
+            assert decision["estimated_cost"] == "1000.50"
+            assert decision["decision_makers"] == ["Chief Executive"]
+            assert decision["decided_on"] == day(12)
+
+
+def test_team_health_is_kept_at_each_sponsor_check_in(client: TestClient) -> None:
+    devon = a_project(client, "GB-DEV", "Devon")
+
     for health in ("green", "amber", "red", "amber"):
-        entry(client, devon, {"kind": "sponsor_check_in", "team_health": health})
+        record(client, devon, "sponsor_check_in", team_health=health)
 
-    # A concern raised and resolved.
-    concern = entry(
-        client,
-        devon,
-        {"kind": "concern_raised", "category": "privacy", "description": "Data sharing."},
+    entries = get_project(client, devon)["entries"]
+    assert [e["team_health"] for e in entries] == ["green", "amber", "red", "amber"]
+
+
+def test_a_raised_concern_is_open_until_it_is_resolved(client: TestClient) -> None:
+    devon = a_project(client, "GB-DEV", "Devon")
+
+    concern = record(
+        client, devon, "concern_raised", category="privacy", description="Data sharing."
     )
-    assert get_project(client, devon)["open_concerns"] == [concern["entry_id"]]
-    entry(
-        client,
-        devon,
-        {
-            "kind": "concern_resolved",
-            "concern_entry_id": concern["entry_id"],
-            "resolution": "DPIA signed off.",
-        },
+    assert get_project(client, devon)["open_concerns"] == [concern]
+
+    record(
+        client, devon, "concern_resolved", concern_entry_id=concern, resolution="DPIA signed off."
     )
     assert get_project(client, devon)["open_concerns"] == []
 
-    # A correction of each reason kind; the last corrects a correction.
-    clarified = entry(
-        client,
-        exeter,
-        {
-            "kind": "entry_corrected",
-            "corrects": choices["share"]["entry_id"],
-            "reason_kind": "clarification",
-            "reason": "Name the partner.",
-            "replacement": {"partner": "Teignbridge"},
-        },
-    )
-    mistyped = entry(
-        client,
-        devon,
-        {
-            "kind": "entry_corrected",
-            "corrects": choices["buy"]["entry_id"],
-            "reason_kind": "recording_error",
-            "reason": "Cost typed wrongly.",
-            "replacement": {"estimated_cost": "10005.00"},
-        },
-    )
-    changed_mind = entry(
-        client,
-        exeter,
-        {
-            "kind": "entry_corrected",
-            "corrects": clarified["entry_id"],
-            "reason_kind": "change_of_mind",
-            "reason": "Sharing with a different neighbour.",
-            "replacement": {"partner": "East Devon"},
-        },
-    )
-    body = get_project(client, exeter)
-    instants.append((body["entries"][-1]["recorded_at"], len(body["entries"])))
-    entry(
-        client,
-        exeter,
-        {"kind": "phase_changed", "phase": "discovery", "reason": "Alpha showed a gap."},
+
+def test_a_correction_leaves_the_original_unedited_and_links_both_ways(client: TestClient) -> None:
+    exeter = a_project(client)
+    share = decide_capacity(client, exeter, "share")
+
+    clarified = correct(
+        client, exeter, share, "clarification", "Name the partner.", partner="Teignbridge"
     )
 
-    # Then the history keeps every entry, with superseded links both ways.
-    exeter_now = get_project(client, exeter)
-    entries = by_id(exeter_now)
-    original = entries[choices["share"]["entry_id"]]
-    assert original["partner"] == ""  # the original is never edited
-    assert original["superseded_by"] == clarified["entry_id"]
-    assert entries[clarified["entry_id"]]["corrects"] == choices["share"]["entry_id"]
-    assert entries[changed_mind["entry_id"]]["corrects"] == clarified["entry_id"]
-    assert entries[clarified["entry_id"]]["superseded_by"] == changed_mind["entry_id"]
-    assert entries[changed_mind["entry_id"]]["superseded_by"] is None
-    assert entries[changed_mind["entry_id"]]["effective"]["partner"] == "East Devon"
-    assert entries[changed_mind["entry_id"]]["effective"]["choice"] == "share"
-    assert exeter_now["phase"] == "discovery"
-    devon_now = by_id(get_project(client, devon))
-    assert devon_now[choices["buy"]["entry_id"]]["estimated_cost"] == "1000.50"
-    assert devon_now[mistyped["entry_id"]]["effective"]["estimated_cost"] == "10005.00"
+    entries = by_id(get_project(client, exeter))
+    assert entries[share]["partner"] == ""  # the original is never edited
+    assert entries[share]["superseded_by"] == clarified
+    assert entries[clarified]["corrects"] == share
+    assert entries[clarified]["superseded_by"] is None
+    assert entries[clarified]["effective"]["partner"] == "Teignbridge"
 
-    # The problem-statement lineage is numbered and can be diffed.
-    assert [s["version"] for s in exeter_now["problem_statements"]] == [1, 2, 3]
+
+def test_a_correction_of_a_correction_carries_the_values_now_in_force(
+    exeter_history: History,
+    client: TestClient,
+) -> None:
+    history = exeter_history
+
+    entries = by_id(get_project(client, history.project_id))
+
+    assert entries[history.share]["partner"] == ""
+    assert entries[history.share]["superseded_by"] == history.clarified
+    assert entries[history.clarified]["corrects"] == history.share
+    assert entries[history.changed_mind]["corrects"] == history.clarified
+    assert entries[history.clarified]["superseded_by"] == history.changed_mind
+    assert entries[history.changed_mind]["superseded_by"] is None
+    assert entries[history.changed_mind]["effective"]["partner"] == "East Devon"
+    assert entries[history.changed_mind]["effective"]["choice"] == "share"
+
+
+def test_a_recording_error_is_corrected_without_touching_the_amount_first_recorded(
+    client: TestClient,
+) -> None:
+    devon = a_project(client, "GB-DEV", "Devon")
+    bought = decide_capacity(client, devon, "buy")
+
+    mistyped = correct(
+        client, devon, bought, "recording_error", "Cost typed wrongly.", estimated_cost="10005.00"
+    )
+
+    entries = by_id(get_project(client, devon))
+    assert entries[bought]["estimated_cost"] == "1000.50"
+    assert entries[mistyped]["effective"]["estimated_cost"] == "10005.00"
+
+
+def test_a_project_goes_back_a_phase_with_a_reason(
+    exeter_history: History, client: TestClient
+) -> None:
+    # Given discovery, then alpha, then back to discovery "Alpha showed a gap." (the history)
+
+    body = get_project(client, exeter_history.project_id)
+
+    assert body["phase"] == "discovery"
+    phases = [(e["phase"], e["reason"]) for e in body["entries"] if e["kind"] == "phase_changed"]
+    assert phases == [("discovery", ""), ("alpha", ""), ("discovery", "Alpha showed a gap.")]
+
+
+def test_problem_statement_iterations_are_numbered_and_compared(
+    exeter_history: History, client: TestClient
+) -> None:
+    exeter = exeter_history.project_id
+
+    statements = get_project(client, exeter)["problem_statements"]
     diff = client.get(
         f"/api/projects/{exeter}/problem-statements/diff", params={"from": 2, "to": 3}
     )
+
+    assert [s["version"] for s in statements] == [1, 2, 3]
     assert diff.status_code == 200, diff.text
     assert diff.json()["diff"] == [
         "--- version 2",
@@ -176,26 +264,62 @@ def test_a_cohort_played_through_the_accelerator_keeps_an_honest_history(
         "-They phone instead.",
         "+They give up.",
     ]
-    assert_problem(
-        client.get(f"/api/projects/{exeter}/problem-statements/diff", params={"from": 1, "to": 9}),
-        422,
-        field="to",
+
+
+def test_a_diff_to_a_problem_statement_that_does_not_exist_names_it(
+    exeter_history: History, client: TestClient
+) -> None:
+    exeter = exeter_history.project_id
+
+    response = client.get(
+        f"/api/projects/{exeter}/problem-statements/diff", params={"from": 1, "to": 9}
     )
 
-    # As of three past instants, later entries and later corrections are absent.
-    for recorded_at, count in instants:
-        past = get_project(client, exeter, as_of=recorded_at)
+    assert_problem(response, 422, field="to")
+
+
+def test_a_project_as_of_an_instant_holds_only_the_entries_recorded_by_then(
+    exeter_history: History, client: TestClient
+) -> None:
+    assert len(exeter_history.instants) == 4
+
+    for recorded_at, count in exeter_history.instants:
+        past = get_project(client, exeter_history.project_id, as_of=recorded_at)
+
         assert len(past["entries"]) == count
         assert all(e["recorded_at"] <= recorded_at for e in past["entries"])
-    before_corrections = get_project(client, exeter, as_of=instants[2][0])
+
+
+def test_a_project_as_of_before_its_corrections_shows_nothing_superseded(
+    exeter_history: History, client: TestClient
+) -> None:
+    after_statements, _ = exeter_history.instants[2]
+
+    before_corrections = get_project(client, exeter_history.project_id, as_of=after_statements)
+
     assert all(e["superseded_by"] is None for e in before_corrections["entries"])
     assert before_corrections["phase"] == "discovery"
-    at_corrections = by_id(get_project(client, exeter, as_of=instants[3][0]))
-    assert at_corrections[choices["share"]["entry_id"]]["superseded_by"] == clarified["entry_id"]
-    assert get_project(client, exeter, as_of=instants[3][0])["phase"] == "alpha"
-    assert_problem(
-        client.get(f"/api/projects/{exeter}", params={"as_of": "2000-01-01T00:00Z"}), 404
+
+
+def test_a_project_as_of_its_corrections_shows_their_links_and_the_phase_then(
+    exeter_history: History, client: TestClient
+) -> None:
+    after_corrections, _ = exeter_history.instants[3]
+
+    then = get_project(client, exeter_history.project_id, as_of=after_corrections)
+
+    assert by_id(then)[exeter_history.share]["superseded_by"] == exeter_history.clarified
+    assert then["phase"] == "alpha"
+
+
+def test_a_project_as_of_before_it_started_is_not_found(
+    exeter_history: History, client: TestClient
+) -> None:
+    response = client.get(
+        f"/api/projects/{exeter_history.project_id}", params={"as_of": "2000-01-01T00:00Z"}
     )
+
+    assert_problem(response, 404)
 
 
 INVALID: list[tuple[str, dict[str, Any], str]] = [
@@ -365,6 +489,20 @@ def test_the_entries_endpoint_documents_every_kind_with_an_example(client: TestC
         "concern_raised",
         "concern_resolved",
         "support_requested",
+        "support_answered",
+        "output_published",
+        "output_reused",
+        "partner_joined",
+        "partner_left",
+        "grant_awarded",
+        "payment_made",
+        "match_funding_committed",
+        "grant_closed",
+        "benefit_defined",
+        "benefit_measured",
+        "benefit_closed",
+        "assessment_held",
+        "entry_made_public",
         "entry_corrected",
     }
     components = schema["components"]["schemas"]
@@ -374,8 +512,10 @@ def test_the_entries_endpoint_documents_every_kind_with_an_example(client: TestC
 
 
 def test_every_entry_kind_can_be_recorded_with_its_example(client: TestClient) -> None:
-    cohort_id = cohort(client, programme(client))
+    programme_id = programme(client)
+    cohort_id = cohort(client, programme_id)
     project_id = project(client, cohort_id, council(client, "GB-EXE", "Exeter"))
+    council(client, "GB-TEI", "Teignbridge")  # the partner the examples join, then leave
     schema = client.get("/openapi.json").json()
     components = schema["components"]["schemas"]
     mapping = schema["paths"]["/api/projects/{project_id}/entries"]["post"]["requestBody"][
@@ -391,6 +531,21 @@ def test_every_entry_kind_can_be_recorded_with_its_example(client: TestClient) -
             example["corrects"] = recorded["capacity_decided"]
         if kind == "phase_changed":
             example["phase"] = "discovery"
+        if kind == "support_answered":
+            example["request_entry_id"] = recorded["support_requested"]
+        if kind == "output_reused":  # an output of the programme, by a registered council
+            example["output_entry_id"] = recorded["output_published"]
+            example["council_code"] = "GB-EXE"
+        if kind in ("payment_made", "grant_closed"):  # a grant of the project
+            example["grant_entry_id"] = recorded["grant_awarded"]
+        if kind in ("benefit_measured", "benefit_closed"):  # a benefit of the project
+            example["benefit_entry_id"] = recorded["benefit_defined"]
+        if kind == "entry_made_public":  # an earlier entry, once the programme allows it
+            allowed = client.put(
+                f"/api/programmes/{programme_id}/publishing", json={"allowed": True}
+            )
+            assert allowed.status_code == 200, allowed.text
+            example["made_public_entry_id"] = recorded["support_requested"]
         recorded[kind] = entry(client, project_id, example)["entry_id"]
     kinds = {e["kind"] for e in get_project(client, project_id)["entries"]}
     assert kinds == set(mapping)

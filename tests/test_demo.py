@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
-from domain.project import ENTRY_KINDS
+import pytest
+
+from domain.errors import NotFound
+from domain.project import ENTRY_KINDS, Project
 from services.container import Waymark
 from services.demo import load_and_sign_demo, load_demo
 
@@ -15,13 +19,13 @@ def test_the_demo_shows_every_kind_across_councils_of_different_types_and_segmen
     assert load_demo(waymark.records) is True
     waymark.projector.catch_up()
 
-    councils = waymark.councils()
+    councils = waymark.queries.councils()
     assert len({c["council_type"] for c in councils}) == 3
     segments = {waymark.records.get_council(c["code"]).latest_financial_context for c in councils}
     assert len(segments) == 3
-    programme_id = waymark.programmes()[0]["programme_id"]
-    cohorts = waymark.cohorts_of(UUID(programme_id))
-    projects = waymark.projects_of(UUID(cohorts[0]["cohort_id"]))
+    programme_id = waymark.queries.programmes()[0]["programme_id"]
+    cohorts = waymark.queries.cohorts_of(UUID(programme_id))
+    projects = waymark.queries.projects_of(UUID(cohorts[0]["cohort_id"]))
     kinds: set[str] = set()
     phases: list[str] = []
     for row in projects:
@@ -49,3 +53,46 @@ def test_the_demo_record_is_signed_at_its_head_once_loaded(waymark: Waymark) -> 
     assert (latest.position, latest.chain_hash) == (head.position, head.chain_hash)
     assert waymark.ledger.verify().signed_up_to == head.position
     assert load_and_sign_demo(waymark) is False
+
+
+def test_the_demo_is_recorded_over_the_cohorts_weeks_so_the_past_can_be_read(
+    waymark: Waymark,
+) -> None:
+    # Given the demo loaded today
+    today = waymark.records.now().date()
+    assert load_demo(waymark.records) is True
+
+    # Then its events were recorded over weeks, in the log's order
+    records = waymark.records
+    notifications = records.recorder.select_notifications(start=1, limit=10_000)
+    events = [records.mapper.to_domain_event(n) for n in notifications]
+    instants = [event.timestamp for event in events]
+    assert instants == sorted(instants)
+    assert (today - instants[0].date()).days >= 10 * 7
+    assert len({moment.date() for moment in instants}) > 20
+
+    # And some decisions were recorded days after they were made
+    late = [e for e in events if hasattr(e, "decided_on") and e.timestamp.date() > e.decided_on]
+    assert any((e.timestamp.date() - e.decided_on).days >= 2 for e in late)
+
+    # And Exeter's capacity decision, read as it stood three weeks into the cohort,
+    # shows the cost as first typed; today it shows the correction recorded weeks later
+    cohort = next(e for e in events if type(e).__qualname__ == "Cohort.Formed")
+    exeter = Project.create_id(cohort.originator_id, "GB-EXE")
+    three_weeks_in = datetime.combine(cohort.starts_on + timedelta(weeks=3), time.max, UTC)
+
+    def costs(project: Project) -> list[str]:
+        found = []
+        for entry in project.entries.values():
+            if entry.kind == "capacity_decided" and entry.superseded_by is None:
+                found.append(str(entry.fields["estimated_cost"]))
+            if entry.kind == "entry_corrected":
+                found.append(str(entry.effective["estimated_cost"]))
+        return found
+
+    assert costs(records.get_project(exeter, as_of=three_weeks_in)) == ["4800.00"]
+    assert costs(records.get_project(exeter)) == ["48000.00"]
+
+    # And before anything was recorded, the project had not started
+    with pytest.raises(NotFound):
+        records.get_project(exeter, as_of=instants[0] - timedelta(seconds=1))

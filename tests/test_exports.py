@@ -29,6 +29,7 @@ from services.settings import Settings
 from tests.conftest import TEST_SECRET, fresh_postgres_database
 from tests.helpers import MANAGER, assert_problem, cohort, council, entry, programme, project
 from tests.tamper import BACKDATED, STAMP, tampering
+from web.api.exports import csv_line
 from web.app import create_app
 from web.cli import app as cli
 
@@ -155,8 +156,10 @@ def test_timeline_csv_round_trips_commas_quotes_and_line_breaks(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv; charset=utf-8")
     assert response.content.decode("utf-8").startswith("log_position,entry_id,")
-    assert response.content.count(b"\r\n") >= len(timeline) + 1
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"), newline="")))
+    # one line ending for the header and each row, and the line breaks inside quoted values
+    inside = sum(value.count("\r\n") for row in rows for value in row.values())
+    assert response.content.count(b"\r\n") == 1 + len(timeline) + inside
     assert [row["entry_id"] for row in rows] == [item["entry_id"] for item in timeline]
     by_kind = {row["kind"]: row for row in rows}
     assert by_kind["problem_statement_iterated"]["statement"] == TRICKY
@@ -168,6 +171,80 @@ def test_timeline_csv_round_trips_commas_quotes_and_line_breaks(
     assert by_kind["phase_changed"]["phase"] == "alpha"
     assert by_kind["phase_changed"]["project_phase"] == "alpha"
     assert {row["log_position"] for row in rows} == {str(item["position"]) for item in timeline}
+
+
+#: Texts a spreadsheet would run as formulas (OWASP's CSV injection list), and one that
+#: begins with the apostrophe a neutralised cell gets.
+FORMULAS = [
+    '=HYPERLINK("http://x","y")',
+    "=1+2",
+    "+44 20 7946 0000",
+    "-1+2",
+    "@SUM(A1:A2)",
+    "=cmd|' /C calc'!A0",
+    "'tis an apostrophe",
+]
+
+
+def _original(cell: str) -> str:
+    """What docs/EXPORT.md tells a program to do: drop one leading apostrophe."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def test_timeline_csv_cells_that_could_be_formulas_open_as_text_and_round_trip(
+    client: TestClient,
+) -> None:
+    # Given entries whose texts begin with what a spreadsheet reads as a formula,
+    # beside ordinary texts and a negative amount written as a number
+    cohort_id = cohort(client, programme(client))
+    exeter = project(client, cohort_id, council(client, "GB-EXE", "Exeter"))
+    written = {
+        entry(client, exeter, {"kind": "members_engaged", "how": text, "response": "-12.50"})[
+            "entry_id"
+        ]: text
+        for text in FORMULAS
+    }
+    plain = entry(client, exeter, {"kind": "members_engaged", "how": "Briefing, then vote"})
+    timeline = client.get(
+        f"/api/cohorts/{cohort_id}/timeline", params={"wait_for": plain["position"]}
+    ).json()["items"]
+
+    # When the timeline is exported as CSV
+    response = client.get("/api/export/timeline.csv", params={"cohort": cohort_id})
+    text = response.content.decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+
+    # Then each such cell is the original after one added apostrophe, and quoted
+    by_id = {row["entry_id"]: row for row in rows}
+    for entry_id, original in written.items():
+        assert by_id[entry_id]["how"] == "'" + original
+        # Ordinary cells are untouched: the negative amount stays a number
+        assert by_id[entry_id]["response"] == "-12.50"
+        assert by_id[entry_id]["kind"] == "members_engaged"
+    assert '"\'=HYPERLINK(""http://x"",""y"")"' in text
+    assert by_id[plain["entry_id"]]["how"] == "Briefing, then vote"
+    # And dropping the one leading apostrophe gives back every value as recorded
+    for item in timeline:
+        row = by_id[item["entry_id"]]
+        assert _original(row["how"]) == item["how"]
+        assert _original(row["summary"]) == item["summary"]
+        assert row["log_position"] == str(item["position"])
+    # No cell a spreadsheet would run is left
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell
+            assert not cell.startswith("-") or cell == "-12.50", cell
+
+
+def test_a_csv_cell_beginning_with_a_tab_or_carriage_return_is_neutralised() -> None:
+    # (The record trims the texts it keeps, so these cannot come from an entry.)
+    cells = ["\tx", "\r=1", "-12.50", "-7", "-x", "a,b", 'say "hi"', "", "plain"]
+    line = csv_line(cells)
+    [parsed] = list(csv.reader(io.StringIO(line, newline="")))
+    assert parsed == ["'\tx", "'\r=1", "-12.50", "-7", "'-x", "a,b", 'say "hi"', "", "plain"]
+    assert [_original(cell) for cell in parsed] == cells
+    assert line.startswith('"\'\tx","\'\r=1",-12.50,-7,"\'-x",')
+    assert line.endswith("\r\n")
 
 
 def test_timeline_csv_of_an_unknown_cohort_is_a_404_problem(client: TestClient) -> None:
@@ -348,7 +425,13 @@ def test_export_then_import_gives_the_same_chain_head_and_the_same_answers(
     verified = client.get("/api/ledger/verify").json()
 
     # When it is imported into an empty store
-    result = run(other_settings, "import", str(tmp_path / "export" / "events.ndjson"))
+    result = run(
+        other_settings,
+        "import",
+        str(tmp_path / "export" / "events.ndjson"),
+        "--trusted-key",
+        str(tmp_path / "export" / "public-key.pem"),
+    )
     assert result.exit_code == 0, result.output
     assert verified["chain_hash"] in result.output
 
@@ -383,7 +466,13 @@ def test_import_refuses_a_store_that_has_events(
 ) -> None:
     export(client, settings, tmp_path / "export")
 
-    result = run(settings, "import", str(tmp_path / "export" / "events.ndjson"))
+    result = run(
+        settings,
+        "import",
+        str(tmp_path / "export" / "events.ndjson"),
+        "--trusted-key",
+        str(tmp_path / "export" / "public-key.pem"),
+    )
 
     assert result.exit_code == 1
     assert "already holds events" in result.output
@@ -404,7 +493,13 @@ def test_import_refuses_an_edited_export_and_writes_nothing(
         lambda line: {**line, "topic": line["topic"].replace("PhaseChanged", "Withdrawn")},
     )
 
-    result = run(other_settings, "import", str(tmp_path / "export" / "events.ndjson"))
+    result = run(
+        other_settings,
+        "import",
+        str(tmp_path / "export" / "events.ndjson"),
+        "--trusted-key",
+        str(tmp_path / "export" / "public-key.pem"),
+    )
 
     assert result.exit_code == 1
     assert f"position {record['position']}" in result.output
@@ -423,6 +518,7 @@ def test_a_rewrite_that_also_replaces_the_checkpoints_is_caught_by_kept_checkpoi
         sql.replace_in_state(4, STAMP, BACKDATED)
         sql.rechain()
         sql.sql("DELETE FROM {checkpoints}")
+    settings.checkpoint_log_path.unlink()  # and, holding the server's disk too, its log
 
     # Then the store checks out on its own (nothing signed is left to contradict it)
     assert run(settings, "verify").exit_code == 0

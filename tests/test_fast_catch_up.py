@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import Mapper
 
-from projections.log import FastDecoder
+from projections.catalogue import read_models
 from projections.projector import DEFERRED_INDEXES_TABLE
-from services.container import Waymark, read_models, rebuild_processes, rebuild_read_models
+from services.container import Waymark
+from services.rebuilding import rebuild_processes, rebuild_read_models
 from services.settings import Settings
+from storage.codec import FastDecoder
 from tests.helpers import read_model_rows
 from tests.test_read_model_rebuild import AuditLogV2, fresh_projector, play
 

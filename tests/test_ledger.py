@@ -230,7 +230,8 @@ def test_a_duplicate_write_is_refused_without_touching_the_chain(store: Waymark)
 def test_the_signing_key_is_made_private_and_its_public_half_verifies(
     store: Waymark, settings: Settings
 ) -> None:
-    key_file = settings.data_dir / "ledger-signing-key.pem"
+    key_file = settings.signing_key_path
+    assert not key_file.is_relative_to(settings.data_dir)
 
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     public = load_public_key(store.ledger.public_key_pem())
@@ -261,8 +262,16 @@ def test_concurrent_writers_extend_one_unbroken_chain(store: Waymark) -> None:
 def test_verifying_where_there_is_no_key_makes_none_and_trusts_no_checkpoint(
     store: Waymark, settings: Settings, tmp_path: Path
 ) -> None:
-    # Given a process that checks the record but was given no signing key
-    elsewhere = Waymark(settings.model_copy(update={"signing_key_file": tmp_path / "none.pem"}))
+    # Given a process that checks the record but was given no signing key and no checkpoint
+    # log (whose lines name the keys that signed, so that a rotated key's checkpoints verify)
+    elsewhere = Waymark(
+        settings.model_copy(
+            update={
+                "signing_key_file": tmp_path / "none.pem",
+                "checkpoint_log": tmp_path / "none.ndjson",
+            }
+        )
+    )
     try:
         verdict = elsewhere.ledger.verify()
     finally:

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.settings import Settings
+from tests.conftest import SCRAPER
 from tests.helpers import bearer, cohort, council, entry, programme, project
 from tests.observe import (
     captured_logs,
@@ -146,14 +147,14 @@ def test_an_unhandled_error_is_a_logged_500_problem_that_carries_the_request_id(
 def test_a_body_refused_as_too_large_is_logged_and_counted(
     client: TestClient, settings: Settings
 ) -> None:
-    before = parse_metrics(client.get("/metrics").text)
+    before = parse_metrics(client.get("/metrics", headers=SCRAPER).text)
     with captured_logs() as logs:
         response = client.post(
             "/api/programmes",
             content=b"x" * (settings.max_body_bytes + 1),
             headers={"Content-Type": "application/json", "X-Request-Id": "big-1"},
         )
-    after = parse_metrics(client.get("/metrics").text)
+    after = parse_metrics(client.get("/metrics", headers=SCRAPER).text)
 
     assert response.status_code == 413
     assert response.headers["X-Request-Id"] == "big-1"
@@ -166,14 +167,14 @@ def test_a_body_refused_as_too_large_is_logged_and_counted(
 
 def test_metrics_count_requests_and_appended_events_by_kind(client: TestClient) -> None:
     # Given the metrics as they stand
-    before = parse_metrics(client.get("/metrics").text)
+    before = parse_metrics(client.get("/metrics", headers=SCRAPER).text)
 
     # When a programme, a cohort, a council, a project and two entries are recorded
     cohort_id = cohort(client, programme(client))
     project_id = project(client, cohort_id, council(client, "GB-EXE", "Exeter City Council"))
     for statement in ("Residents phone about bins.", "Residents cannot find collection days."):
         entry(client, project_id, {"kind": "problem_statement_iterated", "statement": statement})
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=SCRAPER)
 
     # Then the request counters and latency histograms moved by route template and status
     assert response.headers["content-type"].startswith("text/plain")
@@ -205,7 +206,7 @@ def idle_client(settings: Settings) -> Iterator[TestClient]:
 
 
 def test_metrics_show_each_read_models_lag_computed_when_scraped(idle_client: TestClient) -> None:
-    level = parse_metrics(idle_client.get("/metrics").text)
+    level = parse_metrics(idle_client.get("/metrics", headers=SCRAPER).text)
     assert set(series(level, "waymark_read_model_lag_events").values()) == {0}
     assert value(level, "waymark_ready") == 1
     start = value(level, "waymark_event_log_head")
@@ -213,7 +214,7 @@ def test_metrics_show_each_read_models_lag_computed_when_scraped(idle_client: Te
     # Given three events no read model has applied yet
     cohort(idle_client, programme(idle_client))
     council(idle_client, "GB-EXE", "Exeter City Council")
-    lagging = parse_metrics(idle_client.get("/metrics").text)
+    lagging = parse_metrics(idle_client.get("/metrics", headers=SCRAPER).text)
     read_models = idle_client.app.state.waymark.projector.read_models  # type: ignore[attr-defined]
     assert {"directory", "cohort_timeline"} <= set(read_models)
     assert series(lagging, "waymark_read_model_lag_events") == {
@@ -226,7 +227,7 @@ def test_metrics_show_each_read_models_lag_computed_when_scraped(idle_client: Te
     idle_client.app.state.waymark.projector.catch_up()  # type: ignore[attr-defined]
 
     # Then the next scrape says so
-    caught_up = parse_metrics(idle_client.get("/metrics").text)
+    caught_up = parse_metrics(idle_client.get("/metrics", headers=SCRAPER).text)
     assert set(series(caught_up, "waymark_read_model_lag_events").values()) == {0}
     assert value(caught_up, "waymark_read_model_position", read_model="directory") == start + 3
     assert value(caught_up, "waymark_ready") == 1
@@ -236,7 +237,7 @@ def test_connection_pool_use_is_reported_on_postgresql_only(
     client: TestClient, settings: Settings
 ) -> None:
     programme(client)
-    samples = parse_metrics(client.get("/metrics").text)
+    samples = parse_metrics(client.get("/metrics", headers=SCRAPER).text)
     connections = series(samples, "waymark_db_pool_connections")
     if not settings.uses_postgres:
         assert connections == {}  # SQLite has no connection pools

@@ -81,7 +81,9 @@ def test_timeline_pages_neither_repeat_nor_skip_rows_when_entries_arrive_between
         }
         first = read(client, f"/api/cohorts/{cohort_id}/timeline", order=order, limit=4)
         # Entries arrive between page fetches: some decided before, some after the cursor.
-        entry(client, project_id, statement(f"Late {order} early", day(1)))
+        # (decided before the versions it follows: confirmed as an earlier decision, issue 17)
+        early = statement(f"Late {order} early", day(1))
+        entry(client, project_id, {**early, "earlier_decision_confirmed": True})
         entry(client, project_id, statement(f"Late {order} new", day(60)))
         seen = [i["entry_id"] for i in first["items"]]
         cursor = first["next_cursor"]

@@ -42,6 +42,7 @@ class Entry:
     recorded_at: str
     actor: str
     values: dict[str, Any]
+    decided_on: str = ""
     phase: str | None = None  # the project's phase when it was recorded
     statement_version: int | None = None
     superseded_by: str | None = None
@@ -67,6 +68,12 @@ class Oracle:
             if not hasattr(cls, "KIND") or "entry_id" not in state:
                 continue
             values = {k: v for k, v in state.items() if k not in COMMON}
+            # An entry's values carry the earlier-decision confirmation, its links and
+            # its being public only where given (docs/DOMAIN.md); the export's events
+            # hold them as false or empty otherwise.
+            for name in ("earlier_decision_confirmed", "links", "public"):
+                if not values.get(name, True):
+                    del values[name]
             if cls.KIND == "phase_changed":
                 phase[project_id] = values["phase"]
             entry = Entry(
@@ -77,6 +84,7 @@ class Oracle:
                 line["recorded_at"],
                 state["actor"],
                 values,
+                decided_on=plain(state["decided_on"]),
                 phase=phase[project_id],
             )
             if entry.kind == "problem_statement_iterated":
@@ -94,6 +102,24 @@ class Oracle:
         while entry.kind == "entry_corrected":
             entry = self.by_id[entry.values["corrects"]]
         return entry
+
+    def in_force(self, entry: Entry, as_of: str | None = None) -> dict[str, Any] | None:
+        """An entry's values in force after the corrections of its chain recorded by
+        ``as_of`` (or ever), and the latest of them; None if none corrected it by then."""
+        if entry.kind == "entry_corrected":
+            return None
+        values: dict[str, Any] = {"decided_on": entry.decided_on, **entry.values}
+        latest = None
+        correction = entry.superseded_by
+        while correction is not None:
+            link = self.by_id[correction]
+            if as_of is not None and link.recorded_at > as_of:
+                break
+            values.update(link.values["replacement"])
+            latest, correction = link, link.superseded_by
+        if latest is None:
+            return None
+        return {"correction_id": latest.entry_id, "values": values}
 
     def comparison_row(self, project_id: str, as_of: str | None = None) -> dict[str, Any]:
         mine = [
@@ -142,6 +168,13 @@ class Oracle:
                     walk(item)
 
         walk(entry.values)
+        if entry.kind != "entry_corrected":
+            # found by every value its corrections put in force, as well as its own
+            correction = entry.superseded_by
+            while correction is not None:
+                link = self.by_id[correction]
+                walk({k: v for k, v in link.values["replacement"].items() if k != "decided_on"})
+                correction = link.superseded_by
         return found
 
 
@@ -229,6 +262,16 @@ def test_every_read_model_answers_what_the_export_holds_and_a_rebuild_changes_no
             )
             for e in then
         ]
+        # Values in force: each corrected entry's values after its chain's latest
+        # correction, now and as it stood (corrections recorded later left out)
+        for key, moment in ((f"timeline {cohort_id}", None), (f"as of {cohort_id}", as_of)):
+            for item in found[key]:
+                expected_in_force = oracle.in_force(oracle.by_id[item["entry_id"]], moment)
+                got = item["in_force"]
+                assert (
+                    {k: got[k] for k in ("correction_id", "values")} if got else None
+                ) == expected_in_force, (key, item["entry_id"])
+        assert any(i["in_force"] for i in found[f"timeline {cohort_id}"])
         # The comparison: one row per project, its counts from every entry and correction
         rows = {r["project_id"]: r for r in found[f"comparison {cohort_id}"]}
         assert set(rows) == {p for p, c in oracle.cohort_of.items() if c == cohort_id}
@@ -268,6 +311,12 @@ def test_every_read_model_answers_what_the_export_holds_and_a_rebuild_changes_no
         ]
         assert hits, term
         assert [h["entry_id"] for h in found[f"search {term}"]] == hits, term
+        for hit in found[f"search {term}"]:
+            expected_in_force = oracle.in_force(oracle.by_id[hit["entry_id"]])
+            got = hit["in_force"]
+            assert (
+                {k: got[k] for k in ("correction_id", "values")} if got else None
+            ) == expected_in_force, hit["entry_id"]
 
     # When every read model is rebuilt from the log, every answer is the same, byte for byte
     waymark.projector.rebuild()

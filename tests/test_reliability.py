@@ -289,7 +289,15 @@ def backup_and_restore(settings: Settings, folder: Path, admin_url: str | None) 
         shutil.copytree(
             settings.data_dir, folder / "restored", ignore=shutil.ignore_patterns("*.log")
         )
-        return settings.model_copy(update={"data_dir": folder / "restored"})
+        # The signing key and checkpoint log are kept apart from the data folder: the
+        # restored store goes on with them (docs/OPERATIONS.md, backup and restore).
+        return settings.model_copy(
+            update={
+                "data_dir": folder / "restored",
+                "signing_key_file": settings.signing_key_path,
+                "checkpoint_log": settings.checkpoint_log_path,
+            }
+        )
     assert admin_url is not None
     dump = folder / "waymark.dump"
     subprocess.run(

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 
 from services.settings import Settings
-from tests.conftest import TEST_SECRET, fresh_postgres_database
+from tests.conftest import SCRAPER, TEST_METRICS_TOKEN, TEST_SECRET, fresh_postgres_database
 from tests.observe import parse_metrics, value
 from tests.processes import BIN, Server, environment, waymark
 
@@ -33,15 +33,23 @@ from tests.processes import BIN, Server, environment, waymark
 STARTUP_SECONDS = 120
 STOP_SECONDS = 5
 MOST_REQUESTS = 200
-#: How long a read waits for a position the log has not reached.
+#: How long a read waits for a position the read models have not reached.
 READ_WAIT_SECONDS = 2.5
 
 
 class Workers(Server):
-    """`waymark serve --workers 2`, signed in as an admin made before it starts."""
+    """`waymark serve --workers 2`, signed in as an admin made before it starts.
+
+    No read-model worker runs beside it, so a read can wait for a position in the
+    log that the read models never reach.
+    """
 
     def __init__(self, settings: Settings, token: str) -> None:
-        super().__init__(settings, WAYMARK_READ_WAIT_TIMEOUT=str(READ_WAIT_SECONDS))
+        super().__init__(
+            settings,
+            WAYMARK_READ_WAIT_TIMEOUT=str(READ_WAIT_SECONDS),
+            WAYMARK_IN_PROCESS_PROJECTIONS="false",
+        )
         self.args += ["--workers", "2"]
         self.token = token
         self.auth = {"Authorization": f"Bearer {token}"}
@@ -88,7 +96,12 @@ class Workers(Server):
 @pytest.fixture
 def server(postgres_admin: str, tmp_path: Path) -> Iterator[Workers]:
     for url in fresh_postgres_database(postgres_admin):
-        settings = Settings(data_dir=tmp_path, database_url=url, secret_key=TEST_SECRET)
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url=url,
+            secret_key=TEST_SECRET,
+            metrics_token=TEST_METRICS_TOKEN,
+        )
         token = waymark(settings, "users", "add", "ops.admin", "--role", "admin")
         running = Workers(settings, token.strip().splitlines()[-1])
         running.start(wait=False)
@@ -114,7 +127,7 @@ def test_two_workers_log_json_add_up_their_load_in_metrics_and_stop_cleanly_on_s
     assert len(workers) == 2, "one worker answered every request"
 
     # Then one scrape, answered by either worker, counts the requests and events of both
-    samples = parse_metrics(httpx.get(f"{server.url}/metrics", timeout=10).text)
+    samples = parse_metrics(httpx.get(f"{server.url}/metrics", headers=SCRAPER, timeout=10).text)
     labels = {"route": "/api/programmes", "method": "POST", "status": "201"}
     assert value(samples, "waymark_http_requests_total", **labels) == created
     assert value(samples, "waymark_http_request_duration_seconds_count", **labels) == created
@@ -128,18 +141,19 @@ def test_two_workers_log_json_add_up_their_load_in_metrics_and_stop_cleanly_on_s
         assert line["status"] == 201 and line["actor"] == "ops.admin"
         assert line["request_id"] and line["duration_ms"] >= 0
 
-    # When it is sent SIGTERM while a read waits (for a position the log never reaches)
+    # When it is sent SIGTERM while a read waits (for a position the read models never reach)
     programme_id = server.post("/api/programmes", {"name": "One more"})["programme_id"]
-    cohort_id = server.post(
+    formed = server.post(
         f"/api/programmes/{programme_id}/cohorts",
         {"name": "C", "starts_on": "2026-01-05", "ends_on": "2026-06-26"},
-    )["cohort_id"]
+    )
+    cohort_id = formed["cohort_id"]
     in_flight: list[httpx.Response] = []
     reader = threading.Thread(
         target=lambda: in_flight.append(
             httpx.get(
                 f"{server.url}/api/cohorts/{cohort_id}/timeline",
-                params={"wait_for": 10**9},
+                params={"wait_for": formed["position"]},
                 headers=server.auth,
                 timeout=10,
             )

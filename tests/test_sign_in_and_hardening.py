@@ -11,6 +11,7 @@ from services.settings import Settings
 from tests.helpers import assert_problem, make_user
 from web.app import create_app
 from web.cli import app as cli
+from web.cli import operator
 from web.deps import SESSION_COOKIE
 
 
@@ -203,4 +204,6 @@ def test_users_add_prints_a_working_token_and_grants_are_events(
             "RoleGranted",
             "RoleRevoked",
         ]
-        assert {e.actor for e in events} == {"command-line"}
+        # Issue 17: the operator is the actor (the operating-system user by default)
+        assert {e.actor for e in events} == {operator()}
+        assert "command-line" not in {e.actor for e in events}

@@ -9,7 +9,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.container import Waymark
 from services.demo import create_demo_users, load_and_sign_demo
@@ -27,8 +29,21 @@ from web.api import (
     projects,
     search,
 )
-from web.demo import announce_demo_sign_ins
-from web.pages import browse, compare, find, integrity, record, session
+from web.pages import (
+    browse,
+    collaboration,
+    compare,
+    digest,
+    downloads,
+    find,
+    integrity,
+    people,
+    public,
+    record,
+    session,
+    sessions_support,
+    setup,
+)
 from web.pages.rendering import Pages
 from web.schemas import ENTRY_TAGS
 from web.security import BodySizeLimit, SecurityHeaders
@@ -61,7 +76,7 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
             raise RuntimeError("Waymark will not start: " + "; ".join(refusals))
         if demo_mode:
             load_and_sign_demo(waymark)
-            announce_demo_sign_ins(create_demo_users(waymark))
+            create_demo_users(waymark)  # `waymark serve` tells them, once it is serving
         waymark.start()
         app.state.waymark = waymark
         try:
@@ -75,7 +90,10 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served below from our own copy of Swagger UI, not a CDN
+        redoc_url=None,
     )
+    app.add_api_route("/docs", api_docs, include_in_schema=False, response_class=HTMLResponse)
     problems.install(app, ENTRY_TAGS)
     for module in (
         programmes,
@@ -92,7 +110,22 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
         app.include_router(module.router)
     app.openapi = lambda: _openapi_with_problem_media_type(app)  # type: ignore[method-assign]
     app.state.pages = Pages()
-    for pages in (browse, compare, find, integrity, record, session):
+    # setup first: its /programmes/new and /councils/find come before browse's /{id} pages.
+    for pages in (
+        setup,
+        sessions_support,
+        browse,
+        collaboration,
+        compare,
+        downloads,
+        find,
+        integrity,
+        people,
+        public,
+        record,
+        session,
+        digest,
+    ):
         app.include_router(pages.router)
     # Built by `make assets` from the npm packages; the API works without them.
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
@@ -104,7 +137,33 @@ def create_app(settings: Settings | None = None, *, demo: bool | None = None) ->
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     observability.install(app)  # outside the body limit, so that 413s are logged too
     app.add_middleware(SecurityHeaders)
+    if settings.forwarded_allow_ips:
+        # Outermost, so that logs, limits and sign-in all see the client, not the proxy.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     return app
+
+
+#: The interactive API documentation: Swagger UI from npm (built into static/vendor by
+#: `make assets`), started by a script file, so its CSP allows no inline script.
+API_DOCS = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Waymark API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/app/api-docs.js"></script>
+</body>
+</html>
+"""
+
+
+def api_docs() -> HTMLResponse:
+    return HTMLResponse(API_DOCS)
 
 
 def _openapi_with_problem_media_type(app: FastAPI) -> dict[str, Any]:

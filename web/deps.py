@@ -5,12 +5,20 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
 
-from domain.errors import InvalidValue
-from services.access import Forbidden, Permission, Principal, Unauthenticated
+from domain.errors import InvalidValue, NotFound
+from services.access import (
+    PROGRAMME_KINDS,
+    Forbidden,
+    Permission,
+    Principal,
+    Unauthenticated,
+    sees_everything,
+)
 from services.container import Waymark
 
 SESSION_COOKIE = "waymark_session"
@@ -21,6 +29,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def get_waymark(request: Request) -> Waymark:
     waymark: Waymark = request.app.state.waymark
     return waymark
+
+
+async def the_waymark(request: Request) -> Waymark:
+    """``get_waymark`` as a dependency: a coroutine, so that FastAPI calls it on the event
+    loop instead of handing it to the thread pool (it does no I/O)."""
+    return get_waymark(request)
 
 
 def current_principal(request: Request) -> Principal | None:
@@ -77,6 +91,42 @@ def session_csrf_token(request: Request) -> str:
     return session.csrf_token if session is not None else ""
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the connection's, or a trusted proxy's X-Forwarded-For.
+
+    Forwarded headers are believed only from the proxies named in
+    ``WAYMARK_FORWARDED_ALLOW_IPS`` (``create_app`` installs the middleware that
+    reads them); from anyone else, loopback included, they are ignored.
+    """
+    return request.client.host[:100] if request.client else "unknown"
+
+
+def same_origin(request: Request) -> None:
+    """Refuse a sign-in or sign-out form posted from another site.
+
+    Browsers say where a form comes from (``Sec-Fetch-Site``, ``Origin``); a page of
+    another site could otherwise sign a visitor in to an account of its choosing or
+    out of theirs. Clients that send neither header are not browsers, and pass.
+    """
+    refusal = Forbidden("sign-in and sign-out forms are accepted only from Waymark's own pages")
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site.lower() not in ("same-origin", "none"):
+        raise refusal
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    host = (request.headers.get("host") or "").lower()
+    try:
+        parts = urlsplit(origin.strip())
+    except ValueError:
+        raise refusal from None
+    if parts.scheme not in ("http", "https") or not host or parts.netloc.lower() != host:
+        raise refusal
+
+
+SameOriginDep = Depends(same_origin)
+
+
 def _csrf_ok(request: Request, expected: str) -> bool:
     given = request.headers.get(CSRF_HEADER) or getattr(request.state, "csrf_form_token", "")
     return bool(given) and hmac.compare_digest(given, expected)
@@ -85,8 +135,12 @@ def _csrf_ok(request: Request, expected: str) -> bool:
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
 
 
-def current_actor(principal: PrincipalDep) -> str:
-    """Who is acting: every write is attributed to a signed-in user."""
+async def current_actor(principal: PrincipalDep) -> str:
+    """Who is acting: every write is attributed to a signed-in user.
+
+    This and the other dependencies that do no I/O are coroutines: FastAPI runs a
+    plain function in the thread pool, and those hand-offs were a fifth of a write's
+    time (docs/PERFORMANCE.md)."""
     if principal is None:
         raise Unauthenticated("sign in to use Waymark")
     return principal.username
@@ -106,17 +160,68 @@ def allow(permission: Permission) -> Any:
         if principal is None:
             raise Unauthenticated("sign in to use Waymark")
         params = request.path_params
-        scope = get_waymark(request).access.scope(
-            programme_id=_uuid(params.get("programme_id")),
-            cohort_id=_uuid(params.get("cohort_id")),
-            project_id=_uuid(params.get("project_id")),
-        )
-        get_waymark(request).access.require(principal, permission, scope)
+        access = get_waymark(request).access
+        try:
+            scope = access.scope(
+                programme_id=_uuid(params.get("programme_id")),
+                cohort_id=_uuid(params.get("cohort_id")),
+                project_id=_uuid(params.get("project_id")),
+            )
+        except NotFound:
+            # Ids of projects can be worked out from a cohort and a council: one who may
+            # not read what is asked for hears the same whether or not it exists, so the
+            # answer says nothing about which councils are enrolled in a cohort.
+            if sees_everything(principal):
+                raise
+            raise _refusal(principal, permission) from None
+        if not access.allows(principal, permission, scope):
+            raise _refusal(principal, permission)
 
     return Depends(check)
 
 
-def expected_version(
+def allow_kind(kind: str, request: Request, principal: Principal | None) -> None:
+    """The permission an entry kind that the programme records needs, beside
+    ``RECORD_ENTRY`` (see ``services.access.PROGRAMME_KINDS``)."""
+    permission = PROGRAMME_KINDS.get(kind)
+    if permission is None:
+        return
+    if principal is None:
+        raise Unauthenticated("sign in to use Waymark")
+    access = get_waymark(request).access
+    project_id = _uuid(request.path_params.get("project_id"))
+    if not access.allows(principal, permission, access.scope(project_id=project_id)):
+        raise _refusal(principal, permission)
+
+
+def allow_correction(corrects: Any, request: Request, principal: Principal | None) -> None:
+    """``allow_kind`` for the kind of the entry a correction corrects: only those who may
+    record a kind correct it."""
+    project_id = _uuid(request.path_params.get("project_id"))
+    if project_id is None or not PROGRAMME_KINDS:
+        return
+    kind = get_waymark(request).records.corrected_kind(project_id, corrects)
+    if kind is not None:
+        allow_kind(kind, request, principal)
+
+
+def allow_path_kind(request: Request, principal: PrincipalDep) -> None:
+    """A route dependency: ``allow_kind`` for the path's ``kind``, or for the kind of the
+    entry its ``entry_id`` names (a correction of it), if it has either."""
+    kind = request.path_params.get("kind")
+    if kind is not None:
+        allow_kind(kind, request, principal)
+    entry_id = request.path_params.get("entry_id")
+    if entry_id is not None:
+        allow_correction(entry_id, request, principal)
+
+
+def _refusal(principal: Principal, permission: Permission) -> Forbidden:
+    """The one refusal for a scoped permission, whether or not the thing asked about exists."""
+    return Forbidden(f"{principal.username} may not {permission.value.replace('_', ' ')}")
+
+
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(
@@ -136,7 +241,7 @@ def expected_version(
     return int(tag)
 
 
-def idempotency_key(
+async def idempotency_key(
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -154,7 +259,7 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-WaymarkDep = Annotated[Waymark, Depends(get_waymark)]
+WaymarkDep = Annotated[Waymark, Depends(the_waymark)]
 ActorDep = Annotated[str, Depends(current_actor)]
 ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]
 IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import os
+import sys
 from typing import Any
 
 import structlog
@@ -56,9 +57,31 @@ def configure_structlog() -> None:
     )
 
 
-def logging_config(level: str = "info") -> dict[str, Any]:
-    """A ``logging.config.dictConfig`` for a process; uvicorn applies it in every worker."""
-    return {
+class SayOnceServing(logging.Handler):
+    """Prints ``text`` to stderr, once, when uvicorn logs that it is serving.
+
+    So that what a person at the terminal needs (the address, the demo sign-ins)
+    comes as a readable block after the start-up logs, not inside a JSON line.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.said = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.said and record.getMessage().startswith("Uvicorn running on"):
+            self.said = True
+            sys.stderr.write(self.text + "\n")
+            sys.stderr.flush()
+
+
+def logging_config(level: str = "info", once_serving: str = "") -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for a process; uvicorn applies it in every worker.
+
+    ``once_serving``: text to print once uvicorn is serving (``SayOnceServing``).
+    """
+    config: dict[str, Any] = {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "web.logs.json_formatter"}},
@@ -78,6 +101,14 @@ def logging_config(level: str = "info") -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "propagate": False},
         },
     }
+    if once_serving:
+        config["handlers"]["once_serving"] = {
+            "()": "web.logs.SayOnceServing",
+            "text": once_serving,
+            "level": "INFO",
+        }
+        config["root"]["handlers"].append("once_serving")  # after the line it follows
+    return config
 
 
 def configure_logging(level: str = "info") -> None:

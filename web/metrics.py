@@ -9,13 +9,14 @@ from the database when scraped, so they are the same whichever worker answers.
 
 from __future__ import annotations
 
+import hmac
 import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -29,9 +30,11 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from services.access import Forbidden, Unauthenticated
 from services.container import Waymark
 from services.health import pool_use
 from web.deps import WaymarkDep
+from web.schemas import PROBLEM_RESPONSES
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 #: A request that matched no route is counted under this instead of its raw path.
@@ -52,6 +55,10 @@ EVENTS = Counter(
     "waymark_events_appended",
     "Events this server appended to the log, by event kind (aggregate.Event).",
     ["kind"],
+)
+PASSWORD_CHECKS = Counter(
+    "waymark_password_checks",
+    "Passwords checked at sign-in (each an argon2 verification; throttled attempts are not).",
 )
 #: Connection-pool gauges on PostgreSQL, summed over a server's live workers.
 POOL_GAUGES = {
@@ -98,6 +105,7 @@ def sample_pools(waymark: Waymark) -> bool:
 def watching(waymark: Waymark) -> Iterator[None]:
     """While a server runs: count its events and keep its pool figures fresh."""
     waymark.records.listeners.append(count_events)
+    waymark.sign_ins.on_check.append(PASSWORD_CHECKS.inc)
     stop = threading.Event()
     sampler = None
     if sample_pools(waymark):
@@ -112,6 +120,7 @@ def watching(waymark: Waymark) -> Iterator[None]:
         if sampler is not None:
             sampler.join(timeout=1)
         waymark.records.listeners.remove(count_events)
+        waymark.sign_ins.on_check.remove(PASSWORD_CHECKS.inc)
         # The pools close with the server: their figures go too (counters stay, as they should).
         if os.environ.get(MULTIPROC_DIR):
             multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
@@ -173,7 +182,32 @@ def _process_metrics() -> CollectorRegistry:
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-def metrics(waymark: WaymarkDep) -> Response:
-    """Prometheus metrics: requests, latency, events appended, read-model lag, pool use."""
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}},
+        401: PROBLEM_RESPONSES[401],
+        403: PROBLEM_RESPONSES[403],
+    },
+)
+def metrics(request: Request, waymark: WaymarkDep) -> Response:
+    """Prometheus metrics: requests, latency, events appended, read-model lag, pool use.
+
+    Scrapers send ``Authorization: Bearer`` with ``WAYMARK_METRICS_TOKEN``; without
+    that setting, ``/metrics`` answers 403 to everyone.
+    """
+    require_scraper(request, waymark)
     return Response(exposition(waymark), media_type=CONTENT_TYPE_LATEST)
+
+
+def require_scraper(request: Request, waymark: Waymark) -> None:
+    expected = waymark.settings.metrics_token
+    if expected is None:
+        raise Forbidden("metrics are off: set WAYMARK_METRICS_TOKEN and scrape with it")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    given = token.strip().encode("utf-8", "replace")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given, expected.get_secret_value().encode()
+    ):
+        raise Unauthenticated("scrape with 'Authorization: Bearer' and WAYMARK_METRICS_TOKEN")

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web import metrics
 from web.logs import configure_structlog
-from web.problems import problem
+from web.problems import internal_error
 
 REQUEST_ID_HEADER = "X-Request-Id"
 #: An incoming request id is kept only if it is this tame; otherwise a new one is made.
@@ -77,9 +77,7 @@ class RequestObserver:
                 await self.app(scope, receive, send_with_id)
             except Exception:
                 if not response_started:
-                    await problem(
-                        500, "internal", "Internal error", "Something went wrong on our side."
-                    )(scope, receive, send_with_id)
+                    await internal_error(scope)(scope, receive, send_with_id)
                 raise
             finally:
                 seconds = time.perf_counter() - started

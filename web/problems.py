@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import Scope
 
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound, StaleVersion
-from projections.errors import DatabaseUnavailable
 from services.access import Forbidden, Unauthenticated
-from services.container import TooManyAttempts
+from services.giving360 import NoGrants
+from services.queries import DatabaseUnavailable
+from services.sign_in import TooManyAttempts
+from services.waiting import TooManyWaiting
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("waymark.errors")
 LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
@@ -91,6 +96,10 @@ def install(app: FastAPI, union_tags: frozenset[str] = frozenset()) -> None:
             current_version=error.actual,
         )
 
+    @app.exception_handler(NoGrants)
+    async def _no_grants(request: Request, error: NoGrants) -> JSONResponse:
+        return problem(409, "no-grants", "No grants to publish", str(error))
+
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, error: Conflict) -> JSONResponse:
         return problem(409, "conflict", "Refused by the record's rules", str(error))
@@ -108,7 +117,13 @@ def install(app: FastAPI, union_tags: frozenset[str] = frozenset()) -> None:
     @app.exception_handler(TooManyAttempts)
     async def _throttled(request: Request, error: TooManyAttempts) -> JSONResponse:
         response = problem(429, "too-many-attempts", "Too many attempts", str(error))
-        response.headers["Retry-After"] = "900"
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.exception_handler(TooManyWaiting)
+    async def _too_many_waiting(request: Request, error: TooManyWaiting) -> JSONResponse:
+        response = problem(503, "too-many-waiting", "Too many reads waiting", str(error))
+        response.headers["Retry-After"] = "1"
         return response
 
     @app.exception_handler(DatabaseUnavailable)
@@ -130,7 +145,13 @@ def install(app: FastAPI, union_tags: frozenset[str] = frozenset()) -> None:
         return problem(400, "refused", "Refused", str(error))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        if _wants_page(request):
+            from web.pages.routing import http_error_page
+
+            page = http_error_page(request, error.status_code)
+            if page is not None:
+                return page
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
         response = problem(
             error.status_code,
@@ -142,6 +163,25 @@ def install(app: FastAPI, union_tags: frozenset[str] = frozenset()) -> None:
         if error.status_code == 405:
             response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
+
+
+def internal_error(scope: Scope) -> Response:
+    """The answer to a bug (called with the exception being handled): logged with its
+    traceback; a browser gets the GOV.UK page, a client problem+json, and no details."""
+    log.error("unexpected error", exc_info=True)
+    request = Request(scope)
+    if _wants_page(request):
+        from web.pages.routing import server_error_page
+
+        return server_error_page(request)
+    return problem(500, "internal", "Internal error", "Something went wrong on our side.")
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page, which gets an error page, not problem+json."""
+    from web.pages.routing import is_page_request
+
+    return is_page_request(request.url.path, request.headers.get("accept", ""))
 
 
 def _allowed_methods(request: Request) -> list[str]:

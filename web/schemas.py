@@ -1,42 +1,55 @@
 """Request bodies: the shapes clients send, checked at the edge.
 
 The domain checks every rule again; these models give clients precise
-errors early and document each shape, with an example, in OpenAPI.
+errors early and document each shape, with an example, in OpenAPI. An entry's
+body is made from its kind's declaration in the catalogue
+(domain/entry_kinds.py): each field's rule gives its type and limits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    create_model,
+)
+from pydantic_core import core_schema
 
+from domain import fields
+from domain.entry_kinds import DECIDED_ON, EARLIER_DECISION, LINKS, PUBLIC, EntryKind
+from domain.project import ENTRY_KINDS
 from domain.vocabulary import (
-    Architecture,
-    CapacityArea,
-    CapacityChoice,
-    ConcernCategory,
-    CorrectionReason,
+    AttendeeRole,
     CouncilType,
-    NeedSegmentation,
-    Phase,
     Pressure,
-    ProjectMethod,
     Region,
     Segment,
-    StanceTopic,
-    SupportSource,
-    TeamHealth,
+    SessionKind,
 )
 
 Money = Annotated[
     str,
     Field(
-        pattern=r"^\d{1,12}(\.\d{1,2})?$",
+        pattern=rf"^\d{{1,{fields.Money.WHOLE_DIGITS}}}(\.\d{{1,{fields.Money.PLACES}}})?$",
         description="Pounds sterling as a decimal string, at most two decimal places.",
         examples=["48000.00"],
+    ),
+]
+Quantity = Annotated[
+    str,
+    Field(
+        pattern=rf"^\s*-?\d{{1,{fields.Quantity.WHOLE_DIGITS}}}(\.\d{{1,{fields.Quantity.PLACES}}})?\s*$",
+        description="A decimal string, negative allowed, at most six decimal places.",
+        examples=["1200"],
     ),
 ]
 Text = Annotated[str, Field(max_length=20_000)]
@@ -70,12 +83,28 @@ def _iso_instant_only(value: Any) -> Any:
     raise ValueError("must be an ISO 8601 instant such as 2026-03-31T12:00:00Z")
 
 
+def _within_utc_range(value: dt.datetime) -> dt.datetime:
+    """An instant must stay between years 1 and 9999 in UTC, where the record keeps time."""
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("must be an instant between years 1 and 9999 in UTC") from None
+    return value
+
+
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
-IsoInstant = Annotated[dt.datetime, BeforeValidator(_iso_instant_only)]
+IsoInstant = Annotated[
+    dt.datetime, BeforeValidator(_iso_instant_only), AfterValidator(_within_utc_range)
+]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _example(**values: Any) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [values]})
 
 
 class ProgrammeIn(Strict):
@@ -118,224 +147,165 @@ class ProjectIn(Strict):
     title: Annotated[str, Field(min_length=1, max_length=300)]
 
 
-class EntryBase(Strict):
-    decided_on: IsoDate | None = Field(
-        default=None, description="When it happened in the world; today if not given."
-    )
+class LinkIn(BaseModel):
+    """A link to evidence. What is missing or more than these is the record's to refuse
+    (domain/fields.py), naming the link at fault: ``links[0].url``."""
+
+    model_config = ConfigDict(extra="allow")
+    title: str | None = None
+    url: str | None = None
 
 
-def _example(**values: Any) -> ConfigDict:
-    return ConfigDict(extra="forbid", json_schema_extra={"examples": [values]})
+class AttendanceIn(Strict):
+    council_code: CouncilCode
+    role: AttendeeRole
+    people: Annotated[int, Field(ge=1, le=10_000, strict=True)]
 
 
-class ProblemStatementIterated(EntryBase):
+class SessionIn(Strict):
+    """A session of a cohort, and who came to it from each council, by role."""
+
     model_config = _example(
-        kind="problem_statement_iterated",
-        statement="Residents cannot find out when their bin will be collected.",
-        what_changed="Narrowed from all waste services to collections.",
-        why="User research showed collections drive 70% of calls.",
-    )
-    kind: Literal["problem_statement_iterated"]
-    statement: Text
-    what_changed: Text = ""
-    why: Text = ""
-
-
-class CapacityDecided(EntryBase):
-    model_config = _example(
-        kind="capacity_decided",
-        capability="Online booking",
-        choice="share",
-        rationale="Two neighbours already run the same platform.",
-        estimated_cost="48000.00",
-        decision_makers=["Chief Executive"],
-    )
-    kind: Literal["capacity_decided"]
-    capability: ShortText
-    choice: CapacityChoice
-    rationale: Text = ""
-    alternatives_considered: NameList = []
-    partner: ShortText = ""
-    estimated_cost: Money | None = None
-    decision_makers: NameList = []
-    consulted: NameList = []
-    informed: NameList = []
-
-
-class SponsorCheckIn(EntryBase):
-    model_config = _example(
-        kind="sponsor_check_in",
-        problem_statement="Residents cannot find out when their bin will be collected.",
-        surprising_finding="Most calls come from people who already use the app.",
-        need_segmentation="mostly_universal",
-        team_health="amber",
-        team_health_note="Two people off sick.",
-    )
-    kind: Literal["sponsor_check_in"]
-    problem_statement: Text = ""
-    surprising_finding: Text = ""
-    need_segmentation: NeedSegmentation | None = None
-    team_health: TeamHealth
-    team_health_note: Text = ""
-    scope_of_implementation: Text = ""
-    decisions_ahead: Text = ""
-    member_engagement: Text = ""
-
-
-class CaseForChange(EntryBase):
-    model_config = _example(
-        kind="case_for_change",
-        narrative_fit="Part of the council plan's 'digital first' promise.",
-        standard_of_proof="A working prototype tested with twenty residents.",
-    )
-    kind: Literal["case_for_change"]
-    narrative_fit: Text
-    standard_of_proof: Text = ""
-    coalition: Text = ""
-    performance_regime: Text = ""
-
-
-class CapacityBuilt(EntryBase):
-    model_config = _example(
-        kind="capacity_built", area="skills", what_was_done="Service design training for 12."
-    )
-    kind: Literal["capacity_built"]
-    area: CapacityArea
-    what_was_done: Text
-
-
-class WayOfWorkingChosen(EntryBase):
-    model_config = _example(
-        kind="way_of_working_chosen",
-        project_method="agile",
-        product_ownership="Head of Waste owns the service.",
-        collaboration_tools=["Trello", "Slack"],
-        architecture="platform",
-    )
-    kind: Literal["way_of_working_chosen"]
-    project_method: ProjectMethod
-    product_ownership: Text = ""
-    collaboration_tools: NameList = []
-    architecture: Architecture | None = None
-
-
-class StanceTaken(EntryBase):
-    model_config = _example(
-        kind="stance_taken",
-        topic="open_source_or_commercial",
-        position="Open source by default.",
-    )
-    kind: Literal["stance_taken"]
-    topic: StanceTopic
-    position: Text
-    rationale: Text = ""
-
-
-class PhaseChanged(EntryBase):
-    model_config = _example(kind="phase_changed", phase="alpha", reason="Discovery complete.")
-    kind: Literal["phase_changed"]
-    phase: Phase
-    reason: Text = ""
-
-
-class MembersEngaged(EntryBase):
-    model_config = _example(
-        kind="members_engaged",
-        how="Briefing at the scrutiny committee.",
-        response="Supportive; asked about digital exclusion.",
-    )
-    kind: Literal["members_engaged"]
-    how: Text
-    response: Text = ""
-    members: NameList = []
-
-
-class ConcernRaised(EntryBase):
-    model_config = _example(
-        kind="concern_raised",
-        category="digital_exclusion_rurality",
-        description="Broadband coverage in the north of the district is poor.",
-    )
-    kind: Literal["concern_raised"]
-    category: ConcernCategory
-    description: Text
-
-
-class ConcernResolved(EntryBase):
-    model_config = _example(
-        kind="concern_resolved",
-        concern_entry_id="9f1c6a52-3c1e-4f57-9b8e-0c7d2b8f4e11",
-        resolution="Telephone booking kept alongside the online service.",
-    )
-    kind: Literal["concern_resolved"]
-    concern_entry_id: UUID
-    resolution: Text
-
-
-class SupportRequested(EntryBase):
-    model_config = _example(
-        kind="support_requested",
-        wish="A peer council that has already replaced this supplier.",
-        from_whom="localgov_digital",
-    )
-    kind: Literal["support_requested"]
-    wish: Text
-    from_whom: SupportSource
-
-
-class EntryCorrected(EntryBase):
-    model_config = _example(
-        kind="entry_corrected",
-        corrects="9f1c6a52-3c1e-4f57-9b8e-0c7d2b8f4e11",
-        reason_kind="recording_error",
-        reason="The cost was typed without its last digit.",
-        replacement={"estimated_cost": "48000.00"},
-    )
-    kind: Literal["entry_corrected"]
-    corrects: UUID
-    reason_kind: CorrectionReason
-    reason: Text
-    replacement: dict[str, Any] = Field(
-        description="The corrected entry's fields that change, with their new values "
-        "(and `decided_on` if the date was wrong)."
+        session_kind="member_masterclass",
+        held_on="2026-03-12",
+        topic="Digital leadership for cabinet members",
+        run_by="LGA",
+        attendance=[
+            {"council_code": "GB-LAE-EXE", "role": "leader", "people": 1},
+            {"council_code": "GB-LAE-EXE", "role": "cabinet_member", "people": 3},
+        ],
+        notes="",
+        links=[{"title": "Slides", "url": "https://example.org/slides"}],
     )
 
+    session_kind: SessionKind
+    held_on: IsoDate
+    topic: Annotated[str, Field(min_length=1, max_length=300)]
+    run_by: Annotated[str, Field(min_length=1, max_length=300)]
+    attendance: Annotated[list[AttendanceIn], Field(max_length=500)] = []
+    notes: Text = ""
+    #: As an entry's: the record checks each link, naming it (``links[0].url``); a link
+    #: without a title is titled by its address.
+    links: Annotated[list[LinkIn], Field(max_length=20)] = []
 
-EntryIn = Annotated[
-    ProblemStatementIterated
-    | CapacityDecided
-    | SponsorCheckIn
-    | CaseForChange
-    | CapacityBuilt
-    | WayOfWorkingChosen
-    | StanceTaken
-    | PhaseChanged
-    | MembersEngaged
-    | ConcernRaised
-    | ConcernResolved
-    | SupportRequested
-    | EntryCorrected,
-    Field(discriminator="kind"),
-]
 
-ENTRY_TAGS = frozenset(
-    model.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
-    for model in (
-        ProblemStatementIterated,
-        CapacityDecided,
-        SponsorCheckIn,
-        CaseForChange,
-        CapacityBuilt,
-        WayOfWorkingChosen,
-        StanceTaken,
-        PhaseChanged,
-        MembersEngaged,
-        ConcernRaised,
-        ConcernResolved,
-        SupportRequested,
-        EntryCorrected,
+# -- entries: one request model per kind, made from the catalogue (domain/entry_kinds.py) --
+
+
+def _field(spec: fields.Field) -> tuple[Any, Any]:
+    """The pydantic type of a catalogue field, and its default (``...`` when required)."""
+    optional = not spec.required
+    if isinstance(spec, fields.Text):
+        return Annotated[str, Field(max_length=spec.max_length)], ("" if optional else ...)
+    if isinstance(spec, fields.Names):
+        item = Annotated[str, Field(max_length=spec.max_item_length)]
+        names = Annotated[list[item], Field(max_length=spec.max_items)]  # type: ignore[valid-type]
+        return names, ([] if optional else ...)
+    if isinstance(spec, fields.Replacement):
+        return dict[str, Any], ...
+    if isinstance(spec, fields.Links):
+        # The address's scheme is the record's rule (domain/fields.py), which names the
+        # link at fault: links[0].url.
+        links = Annotated[list[LinkIn], Field(max_length=spec.max_items)]
+        return links, ([] if optional else ...)
+    if isinstance(spec, fields.Flag):
+        return Annotated[bool, Field(strict=True)], (False if optional else ...)
+    base: Any
+    if isinstance(spec, fields.Choice):
+        base = spec.choices
+    elif isinstance(spec, fields.Money):
+        base = Money
+    elif isinstance(spec, fields.Quantity):
+        base = Quantity
+    elif isinstance(spec, fields.Reference):
+        base = UUID
+    elif isinstance(spec, fields.Day):
+        base = IsoDate
+    elif isinstance(spec, fields.Integer):
+        base = Annotated[int, Field(ge=spec.minimum, le=spec.maximum, strict=True)]
+    else:
+        raise TypeError(f"no request type for {type(spec).__name__}: add one in web/schemas.py")
+    return (base | None, None) if optional else (base, ...)
+
+
+def _model_field(spec: fields.Field) -> tuple[Any, Any]:
+    annotation, default = _field(spec)
+    if spec.description:
+        return annotation, Field(default, description=spec.description)
+    return annotation, default
+
+
+def _entry_model(spec: EntryKind) -> type[BaseModel]:
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        spec.model_name,
+        __config__=_example(kind=spec.kind, **spec.example()),
+        __module__=__name__,
+        decided_on=_model_field(DECIDED_ON),  # the same for every kind; only its words differ
+        kind=(Literal[spec.kind], ...),
+        **{name: _model_field(field_spec) for name, field_spec in spec.fields.items()},
+        earlier_decision_confirmed=_model_field(EARLIER_DECISION),  # every kind's
+        links=_model_field(LINKS),
+        public=_model_field(PUBLIC),
     )
-)
+    return model
+
+
+#: Request models made so far, by kind, with the declaration each was made from.
+_MODELS: dict[str, tuple[EntryKind, type[BaseModel]]] = {}
+
+
+def entry_model(kind: str) -> type[BaseModel]:
+    """The request model of one registered kind of entry."""
+    spec = ENTRY_KINDS[kind].SPEC
+    made = _MODELS.get(kind)
+    if made is None or (made[0] is not spec and made[0] != spec):
+        made = _MODELS[kind] = (spec, _entry_model(spec))
+    return made[1]
+
+
+def entry_models() -> dict[str, type[BaseModel]]:
+    """Every registered kind's request model, in the catalogue's order."""
+    return {kind: entry_model(kind) for kind in ENTRY_KINDS}
+
+
+#: The registered kinds' event classes, and the union of their models made for them.
+_UNION: list[Any] = [(), None]
+
+
+def _entry_union() -> TypeAdapter[Any]:
+    """The models as one union told apart by ``kind``, made again when kinds change."""
+    registered = tuple(ENTRY_KINDS.values())
+    if _UNION[0] != registered:
+        models = tuple(entry_models().values())
+        union = Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007
+        _UNION[:] = [registered, TypeAdapter(union)]
+    adapter: TypeAdapter[Any] = _UNION[1]
+    return adapter
+
+
+class EntryIn:
+    """An entry's body: the request model of the kind its ``kind`` names.
+
+    Checked against the kinds registered when the request comes, and documented
+    (OpenAPI) as the kinds registered when the schema is made, so that a kind
+    registered after this module loaded (docs/DOMAIN.md) is taken too.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            lambda value: _entry_union().validate_python(value)
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> Any:
+        return handler(_entry_union().core_schema)
+
+
+#: The union's tags (every registered ``kind``), which error locations name first.
+ENTRY_TAGS = ENTRY_KINDS.keys()
+#: The correction's model, which the correction page fills in itself.
+EntryCorrected = entry_model("entry_corrected")
 
 
 PRESSURES = ("low", "medium", "high")
@@ -354,6 +324,12 @@ SegmentMapping = create_model(  # type: ignore[call-overload]
 
 class SegmentMappingIn(Strict):
     mapping: SegmentMapping  # type: ignore[valid-type]
+
+
+class PublishingIn(Strict):
+    allowed: Annotated[bool, Field(strict=True)]
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"allowed": True}]})
 
 
 class WithdrawalIn(Strict):
@@ -441,7 +417,7 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
-def _problem(description: str) -> dict[str, Any]:
+def problem_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
         "model": Problem,
@@ -451,14 +427,16 @@ def _problem(description: str) -> dict[str, Any]:
 
 #: Every route may answer with these; documented so clients (and schema checks) expect them.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _problem("Malformed request"),
-    401: _problem("Sign in needed"),
-    403: _problem("Not allowed"),
-    404: _problem("Not found"),
-    409: _problem("Refused by the record's rules"),
-    412: _problem("The record changed since the version in If-Match"),
-    413: _problem("Request body too large"),
-    422: _problem("Invalid request: names the field at fault"),
-    429: _problem("Too many attempts"),
-    503: _problem("Database unavailable"),
+    400: problem_response("Malformed request"),
+    401: problem_response("Sign in needed"),
+    403: problem_response("Not allowed"),
+    404: problem_response("Not found"),
+    409: problem_response("Refused by the record's rules"),
+    412: problem_response("The record changed since the version in If-Match"),
+    413: problem_response("Request body too large"),
+    422: problem_response("Invalid request: names the field at fault"),
+    429: problem_response("Too many attempts"),
+    503: problem_response(
+        "Unavailable for now (the database, or too many reads waiting): see Retry-After"
+    ),
 }

@@ -1,4 +1,9 @@
-"""Hardening for every response: security headers and a request body size limit."""
+"""Hardening for every response: security headers and a request body size limit.
+
+Responses to a request that carries credentials (a bearer token or the session
+cookie), and responses that set a cookie, are marked ``Cache-Control: no-store``,
+so that no shared or browser cache keeps what only that user may read.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,22 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# The interactive API docs load Swagger UI from its CDN.
+# The interactive API docs: our own copy of Swagger UI and its starting script, files
+# only; Swagger UI sets style attributes as it draws, hence inline styles (not scripts).
 DOCS_CSP = (
-    "default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "style-src 'self' https://cdn.jsdelivr.net; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
+SESSION_COOKIE = b"waymark_session="
+
+
+def _carries_credentials(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization" or (name == b"cookie" and SESSION_COOKIE in value):
+            return True
+    return False
 
 
 class SecurityHeaders:
@@ -29,8 +42,9 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"].startswith(DOCS_PATHS) else CSP
+        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else CSP
         https = scope.get("scheme") == "https"
+        private = _carries_credentials(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -45,6 +59,8 @@ class SecurityHeaders:
                 ]
                 if https:
                     wanted.append((b"strict-transport-security", b"max-age=31536000"))
+                if private or b"set-cookie" in present:
+                    wanted.append((b"cache-control", b"no-store"))
                 headers.extend((k, v) for k, v in wanted if k not in present)
                 message["headers"] = headers
             await send(message)
@@ -65,7 +81,7 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse(send, scope)
             return
         received = 0
         started = False
@@ -89,9 +105,25 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, scope)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, scope: Scope) -> None:
+        from web.pages.routing import too_large_page  # a browser's form gets a page
+
+        page = too_large_page(scope, self.limit)
+        if page is not None:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 413,
+                    "headers": [
+                        (b"content-type", b"text/html; charset=utf-8"),
+                        (b"content-length", str(len(page)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": page})
+            return
         body: dict[str, Any] = {
             "type": "/problems/too-large",
             "title": "Request too large",

@@ -20,8 +20,10 @@ import structlog
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from services.container import Waymark
-from services.demo import create_demo_users, load_and_sign_demo
+from services.demo import DemoSignIn, create_demo_users, load_and_sign_demo
+from services.ledger import LedgerTampered
 from services.settings import Settings
+from web.demo import start_up_block
 from web.logs import configure_logging, logging_config
 
 #: prometheus-client's switch to multiprocess mode (see web.metrics).
@@ -30,13 +32,15 @@ MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 log = structlog.get_logger("waymark.server")
 
 
-def prepare(settings: Settings, *, serving: bool = False) -> None:
+def prepare(settings: Settings, *, serving: bool = False) -> list[DemoSignIn]:
     """Create the event store and read-model tables (safe to repeat).
 
     Before serving, also refuse an unsafe configuration, as each worker would,
-    and create the demo record and its sign-ins once, so workers need not race.
+    and create the demo record and its sign-ins once, so workers need not race;
+    the sign-ins are returned, to be told to the person at the terminal.
     """
     waymark = Waymark(settings.model_copy(update={"in_process_projections": False}))
+    sign_ins: list[DemoSignIn] = []
     try:
         if serving:
             refusals = settings.refusals(waymark.credentials.has_demo_credentials())
@@ -44,11 +48,25 @@ def prepare(settings: Settings, *, serving: bool = False) -> None:
                 log.error("Waymark will not start", reasons=refusals)
                 raise SystemExit(1)
             if settings.demo:
-                load_and_sign_demo(waymark)
-                create_demo_users(waymark)
+                try:
+                    load_and_sign_demo(waymark)
+                except LedgerTampered as error:
+                    # A store made anew beside the checkpoint log of an earlier one: the
+                    # log is right to refuse it; say so in one line, not a traceback.
+                    log.error(
+                        "Waymark will not start",
+                        reasons=[
+                            f"{error.problem.detail}. If the data folder was emptied on "
+                            f"purpose, move the checkpoint log {settings.checkpoint_log_path} "
+                            "aside too (make clean does)."
+                        ],
+                    )
+                    raise SystemExit(1) from None
+                sign_ins = create_demo_users(waymark)
         log.info("store ready", head=waymark.projector.log.head())
     finally:
         waymark.close()
+    return sign_ins
 
 
 def serve(*, host: str, port: int, workers: int, shutdown_timeout: float) -> None:
@@ -57,7 +75,7 @@ def serve(*, host: str, port: int, workers: int, shutdown_timeout: float) -> Non
 
     settings = Settings()
     configure_logging(settings.log_level)
-    prepare(settings, serving=True)
+    sign_ins = prepare(settings, serving=True)
     log.info(
         "serving",
         url=f"http://{host}:{port}/",
@@ -76,11 +94,19 @@ def serve(*, host: str, port: int, workers: int, shutdown_timeout: float) -> Non
             host=host,
             port=port,
             workers=workers,
-            log_config=logging_config(settings.log_level),
+            # In demo mode (`make run`) a person is at the terminal: tell them where to go
+            # and how to sign in. Otherwise every line stays JSON, for the log collector.
+            log_config=logging_config(
+                settings.log_level,
+                once_serving=start_up_block(host, port, sign_ins) if settings.demo else "",
+            ),
             log_level=settings.log_level,
             access_log=False,
             timeout_graceful_shutdown=shutdown_timeout,
             http=NoDelayHTTPProtocol,
+            # uvicorn would believe X-Forwarded-For from any loopback caller (or from its
+            # own FORWARDED_ALLOW_IPS); the app believes only WAYMARK_FORWARDED_ALLOW_IPS.
+            proxy_headers=False,
         )
     log.info("stopped")
 

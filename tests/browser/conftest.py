@@ -121,10 +121,12 @@ def site(browser: Browser, site_settings: Settings) -> Iterator[Site]:
         assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
     waymark: Waymark = app.state.waymark
-    waymark.fresh(waymark.projector.log.head())
-    programme = waymark.programmes()[0]["programme_id"]
-    cohort = waymark.cohorts_of(UUID(programme))[0]["cohort_id"]
-    projects = {p["council_code"]: p["project_id"] for p in waymark.projects_of(UUID(cohort))}
+    waymark.queries.fresh(waymark.projector.log.head())
+    programme = waymark.queries.programmes()[0]["programme_id"]
+    cohort = waymark.queries.cohorts_of(UUID(programme))[0]["cohort_id"]
+    projects = {
+        p["council_code"]: p["project_id"] for p in waymark.queries.projects_of(UUID(cohort))
+    }
     url = f"http://127.0.0.1:{port}"
     found = Site(url, waymark, programme, cohort, projects)
     for username in ("admin", "manager", "reviewer", "exeter"):

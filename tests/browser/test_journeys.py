@@ -39,7 +39,10 @@ def test_every_page_passes_axe_fits_a_phone_and_raises_no_console_error(
         ("search", "/search?q=service"),
         ("record-choose-kind", f"/projects/{exeter}/entries/new"),
         ("record-capacity-decided", f"/projects/{exeter}/entries/new/capacity_decided"),
+        ("record-payment-made", f"/projects/{exeter}/entries/new/payment_made"),
         ("correct-an-entry", f"/projects/{exeter}/entries/{entry}/correction"),
+        ("make-an-entry-public", f"/projects/{exeter}/entries/{entry}/make-public"),
+        ("open-project", f"/open/projects/{site.projects['GB-HCK']}"),
         ("not-found", "/projects/00000000-0000-0000-0000-000000000000"),
     ]:
         visit.goto(path)
@@ -93,7 +96,7 @@ def test_a_manager_records_a_check_in_and_a_capacity_decision_and_sees_them_on_t
     page.get_by_label("Sponsor check-in").check()
     page.get_by_role("button", name="Continue").click()
     page.fill("#surprising_finding", "People want reminders, not calendars.")
-    page.get_by_role("button", name="Record sponsor check-in").click()
+    page.get_by_role("button", name="Continue").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Are the team okay?")
     expect(page.locator("#surprising_finding")).to_have_value(
         "People want reminders, not calendars."
@@ -101,6 +104,11 @@ def test_a_manager_records_a_check_in_and_a_capacity_decision_and_sees_them_on_t
     look(visit, "record-sponsor-check-in-with-errors")
     page.get_by_label("Amber").check()
     page.fill("#team_health_note", "One developer is leaving.")
+    page.get_by_role("button", name="Continue").click()
+    # Nothing recorded can be edited: the answers are checked first
+    expect(page.locator("h1")).to_have_text("Check your answers: sponsor check-in")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("One developer is leaving.")
+    look(visit, "check-your-answers-sponsor-check-in")
     page.get_by_role("button", name="Record sponsor check-in").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Sponsor check-in recorded")
 
@@ -111,13 +119,15 @@ def test_a_manager_records_a_check_in_and_a_capacity_decision_and_sees_them_on_t
     page.fill("#capability", "Reminder text messages")
     page.get_by_label("Buy").check()
     page.fill("#estimated_cost", "lots")
-    page.get_by_role("button", name="Record capacity decided").click()
+    page.get_by_role("button", name="Continue").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Estimated cost must be an amount in pounds"
     )
     expect(page.locator("#capability")).to_have_value("Reminder text messages")
     expect(page.get_by_label("Buy")).to_be_checked()
     page.fill("#estimated_cost", "£12,500")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-summary-list")).to_contain_text("£12500")
     page.get_by_role("button", name="Record capacity decided").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Capacity decided recorded")
 
@@ -161,7 +171,7 @@ def test_a_participant_follows_the_cohort_timeline_and_records_only_for_their_co
     expect(page.locator("h1")).to_have_text("Adult social care front door")
     expect(page.get_by_role("button", name="Record an entry")).to_have_count(0)
     visit.goto(f"/projects/{site.projects['GB-DEV']}/entries/new")
-    expect(page.locator("h1")).to_have_text("You cannot see or do this")
+    expect(page.locator("h1")).to_have_text("You cannot see this page")
     look(visit, "forbidden")
     visit.goto(f"/projects/{site.projects['GB-EXE']}")
     expect(page.get_by_role("button", name="Record an entry")).to_be_visible()
@@ -273,7 +283,11 @@ def test_a_reviewer_opens_a_project_as_it_stood_on_a_past_date(site: Site, open_
     as_of("31", "2", "2026")
     expect(page.locator(".govuk-error-summary")).to_contain_text("must be a real date")
     as_of("1", "1", "2026")
-    expect(page.locator(".govuk-error-summary")).to_contain_text("had not started by that date")
+    expect(page.locator(".app-as-of-empty")).to_contain_text(
+        "Nothing had been recorded by 1 January 2026; the first entry was recorded on"
+        " 10 January 2026."
+    )
+    expect(history).to_have_count(0)
     look(visit, "project-as-of-with-errors")
 
 
@@ -315,8 +329,16 @@ def test_the_main_actions_are_reached_by_keyboard_with_visible_focus(
     tab_to("Continue")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/entries/new/capacity_decided$"))
-    tab_to("Record capacity decided")
+    tab_to("Continue")  # the form leads to "Check your answers"
     page.keyboard.press("Enter")
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Enter capability")
     expect(summary).to_be_focused()  # GOV.UK Frontend moves focus to the summary
+    # Answered, the form leads to the check page, whose button records
+    page.fill("#capability", "Keyboard-only booking")
+    page.get_by_label("Buy").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("h1")).to_have_text("Check your answers: capacity decided")
+    tab_to("Record capacity decided")
+    page.keyboard.press("Enter")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Capacity decided recorded")

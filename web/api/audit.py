@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from projections.audit_log import AuditQuery
+from domain.errors import InvalidValue
 from services.access import Permission
 from web.api import presenters
 from web.api.reading import Cursor, WaitFor
@@ -32,18 +32,19 @@ def audit_log(
     wait_for: WaitFor = None,
 ) -> dict[str, Any]:
     """One row per event: recorded_at, actor, aggregate, event, summary, log position."""
-    freshness = waymark.fresh(wait_for)
-    items, next_cursor = waymark.audit(
-        AuditQuery(
-            actor=actor,
-            aggregate=aggregate,
-            aggregate_type=aggregate_type,
-            since=presenters.plain(as_utc(since)),
-            until=presenters.plain(as_utc(until)),
-            order=order,
-            cursor=cursor,
-            limit=limit,
-        )
+    since, until = as_utc(since), as_utc(until)
+    if since is not None and until is not None and until < since:
+        raise InvalidValue("until", "must not be before since")
+    freshness = waymark.queries.fresh(wait_for)
+    items, next_cursor = waymark.queries.audit(
+        actor=actor,
+        aggregate=aggregate,
+        aggregate_type=aggregate_type,
+        since=since,
+        until=until,
+        order=order,
+        cursor=cursor,
+        limit=limit,
     )
     return {
         "items": items,

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Form, Request, Response
 from services.access import Permission, Unauthenticated
 from web.deps import (
     PrincipalDep,
+    SameOriginDep,
     WaymarkDep,
     allow,
+    client_address,
     end_browser_session,
     start_browser_session,
 )
@@ -19,7 +21,7 @@ from web.schemas import PROBLEM_RESPONSES
 router = APIRouter(tags=["sign-in"], responses=PROBLEM_RESPONSES)
 
 
-@router.post("/auth/sign-in")
+@router.post("/auth/sign-in", dependencies=[SameOriginDep])
 def sign_in(
     request: Request,
     response: Response,
@@ -27,16 +29,19 @@ def sign_in(
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> dict[str, Any]:
-    """Start a browser session: a secure, HTTP-only, same-site cookie."""
-    address = request.client.host if request.client else "unknown"
-    session_id = waymark.sign_in(username, password, address)
+    """Start a browser session: a secure, HTTP-only, same-site cookie.
+
+    Failed attempts are limited per account and per address (429 with Retry-After);
+    a form posted from another site is refused (403).
+    """
+    session_id = waymark.sign_ins.sign_in(username, password, client_address(request))
     if session_id is None:
         raise Unauthenticated("the username or password is not right")
     csrf_token = start_browser_session(response, waymark, session_id)
     return {"username": username.lower(), "csrf_token": csrf_token}
 
 
-@router.post("/auth/sign-out")
+@router.post("/auth/sign-out", dependencies=[SameOriginDep])
 def sign_out(request: Request, response: Response, waymark: WaymarkDep) -> dict[str, Any]:
     """End the browser session."""
     end_browser_session(request, response, waymark)

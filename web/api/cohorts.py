@@ -7,11 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from projections.base import instant
-from projections.cohort_timeline import TimelineQuery
+from domain.errors import InvalidValue
 from services.access import Permission
 from web.api import presenters
-from web.api.created import created
+from web.api.created import created, write_headers
 from web.api.reading import AsOf, FollowSuccessors, Today, WaitFor, Week
 from web.deps import (
     ActorDep,
@@ -22,16 +21,29 @@ from web.deps import (
     as_utc,
     etag,
 )
-from web.schemas import PROBLEM_RESPONSES, IsoDate, IsoInstant, ProjectIn, WithdrawalIn
+from web.schemas import PROBLEM_RESPONSES, IsoDate, ProjectIn, SessionIn, WithdrawalIn
 
 router = APIRouter(prefix="/api/cohorts", tags=["cohorts"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("/{cohort_id}", dependencies=[allow(Permission.READ_COHORT)])
 def get_cohort(cohort_id: UUID, waymark: WaymarkDep, response: Response) -> dict[str, Any]:
-    cohort = waymark.records.get_cohort(cohort_id)
-    response.headers["ETag"] = etag(cohort.version)
-    return {**presenters.cohort(cohort), "projects": waymark.projects_of(cohort_id)}
+    cohort = waymark.queries.cohort_record(cohort_id)
+    response.headers["ETag"] = etag(cohort["version"])
+    money = waymark.queries.funding_of_cohort(cohort_id)
+    return {
+        **cohort,
+        "projects": waymark.queries.projects_of(cohort_id),
+        "funding": presenters.funding_totals(money),
+    }
+
+
+@router.get("/{cohort_id}/funding", dependencies=[allow(Permission.READ_COHORT)])
+def cohort_funding(cohort_id: UUID, waymark: WaymarkDep, as_of: AsOf = None) -> dict[str, Any]:
+    """Each project's grants, payments and match funding in force, and the cohort's awarded,
+    paid and matched totals; as it stands, or stood ``as_of``."""
+    waymark.queries.cohort(cohort_id)  # a cohort that does not exist is a 404
+    return waymark.queries.funding_of_cohort(cohort_id, as_of=as_utc(as_of))
 
 
 @router.post(
@@ -95,9 +107,7 @@ def cohort_timeline(
     phase: str | None = None,
     since: Annotated[IsoDate | None, Query(description="Decided on or after.")] = None,
     until: Annotated[IsoDate | None, Query(description="Decided on or before.")] = None,
-    as_of: Annotated[
-        IsoInstant | None, Query(description="Show the record as it stood at this instant.")
-    ] = None,
+    as_of: AsOf = None,
     order: Literal["recorded_at", "decided_on"] = "recorded_at",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -106,20 +116,20 @@ def cohort_timeline(
         Query(ge=0, description="A log position (from a write) to wait for, briefly."),
     ] = None,
 ) -> dict[str, Any]:
-    freshness = waymark.fresh(wait_for)
-    items, next_cursor = waymark.timeline(
-        TimelineQuery(
-            cohort_id=str(cohort_id),
-            kind=kind,
-            council=council.upper() if council else None,
-            phase=phase,
-            since=since.isoformat() if since else None,
-            until=until.isoformat() if until else None,
-            as_of=instant(as_utc(as_of)) if as_of else None,
-            order=order,
-            cursor=cursor,
-            limit=limit,
-        )
+    if since is not None and until is not None and until < since:
+        raise InvalidValue("until", "must not be before since")
+    freshness = waymark.queries.fresh(wait_for)
+    items, next_cursor = waymark.queries.timeline(
+        cohort_id,
+        kind=kind,
+        council=council,
+        phase=phase,
+        since=since,
+        until=until,
+        as_of=as_utc(as_of),
+        order=order,
+        cursor=cursor,
+        limit=limit,
     )
     return {
         "items": [_timeline_item(item) for item in items],
@@ -129,8 +139,10 @@ def cohort_timeline(
 
 
 def _timeline_item(row: dict[str, Any]) -> dict[str, Any]:
+    """An entry's values beside the row's own fields (which win where the names meet, as
+    ``council_code``: the project's council); ``values`` keeps them all as recorded."""
     values = row.pop("values")
-    return {**values, **row}
+    return {**values, **row, "values": values}
 
 
 @router.get("/{cohort_id}/comparison", dependencies=[allow(Permission.READ_COHORT)])
@@ -145,8 +157,8 @@ def cohort_comparison(
 ) -> dict[str, Any]:
     """One row per project: the council's profile and financial segment, maturity, phase,
     problem-statement iterations, capacity choices, check-ins, concerns, quiet flag."""
-    freshness = waymark.fresh(wait_for)
-    items = waymark.comparison_of_cohort(
+    freshness = waymark.queries.fresh(wait_for)
+    items = waymark.queries.comparison_of_cohort(
         cohort_id,
         as_of=as_utc(as_of),
         week=week,
@@ -154,3 +166,58 @@ def cohort_comparison(
         follow_successors=follow_successors,
     )
     return {"items": items, "freshness": presenters.freshness(freshness)}
+
+
+@router.post(
+    "/{cohort_id}/sessions",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[allow(Permission.MANAGE_PROGRAMME)],
+)
+def hold_session(
+    cohort_id: UUID,
+    body: SessionIn,
+    waymark: WaymarkDep,
+    actor: ActorDep,
+    expected: ExpectedVersionDep,
+    key: IdempotencyKeyDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Record a session of the cohort (a masterclass, a discussion, ...) and who came
+    from each enrolled council, by role."""
+    written = waymark.records.hold_session(
+        cohort_id=cohort_id,
+        values=body.model_dump(mode="json"),
+        actor=actor,
+        expected_version=expected,
+        idempotency_key=key,
+    )
+    write_headers(response, written, f"/api/cohorts/{cohort_id}/sessions")
+    return {
+        "session_id": str(written.id),
+        "cohort_id": str(cohort_id),
+        **presenters.written(written),
+    }
+
+
+@router.get("/{cohort_id}/sessions", dependencies=[allow(Permission.READ_COHORT)])
+def cohort_sessions(
+    cohort_id: UUID, waymark: WaymarkDep, wait_for: WaitFor = None
+) -> dict[str, Any]:
+    """The cohort's sessions, latest first, each with its attendance by council and role."""
+    freshness = waymark.queries.fresh(wait_for)
+    return {
+        "items": waymark.queries.sessions_of_cohort(cohort_id),
+        "freshness": presenters.freshness(freshness),
+    }
+
+
+@router.get("/{cohort_id}/outcomes", dependencies=[allow(Permission.READ_COHORT)])
+def cohort_outcomes(
+    cohort_id: UUID, waymark: WaymarkDep, as_of: AsOf = None, wait_for: WaitFor = None
+) -> dict[str, Any]:
+    """Each project's benefits with their status and its latest assessment; `totals`
+    counts benefits met, on track, missed and abandoned, cashable apart from
+    non-cashable, with the savings so far of those counted in GBP."""
+    freshness = waymark.queries.fresh(wait_for)
+    found = waymark.queries.cohort_outcomes(cohort_id, as_of=as_utc(as_of))
+    return {**found, "freshness": presenters.freshness(freshness)}

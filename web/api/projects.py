@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from services.access import Permission
 from web.api import presenters
@@ -15,12 +15,15 @@ from web.deps import (
     ActorDep,
     ExpectedVersionDep,
     IdempotencyKeyDep,
+    PrincipalDep,
     WaymarkDep,
     allow,
+    allow_correction,
+    allow_kind,
     as_utc,
     etag,
 )
-from web.schemas import PROBLEM_RESPONSES, EntryIn, IsoInstant
+from web.schemas import PROBLEM_RESPONSES, EntryIn
 
 router = APIRouter(prefix="/api/projects", tags=["projects"], responses=PROBLEM_RESPONSES)
 
@@ -30,14 +33,22 @@ def get_project(
     project_id: UUID,
     waymark: WaymarkDep,
     response: Response,
-    as_of: Annotated[
-        IsoInstant | None,
-        Query(description="The project exactly as the record stood at this instant (UTC)."),
-    ] = None,
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
-    project = waymark.records.get_project(project_id, as_of=as_utc(as_of))
-    response.headers["ETag"] = etag(project.version)
-    return presenters.project(project)
+    """The project's state and every entry: as it stands now, from the read models (which
+    are waited for, briefly, to hold everything recorded), or as it stood ``as_of``."""
+    project = waymark.queries.project(project_id, as_of=as_utc(as_of))
+    response.headers["ETag"] = etag(project["version"])
+    return project
+
+
+@router.get("/{project_id}/funding", dependencies=[allow(Permission.READ_COHORT)])
+def project_funding(project_id: UUID, waymark: WaymarkDep, as_of: AsOf = None) -> dict[str, Any]:
+    """The project's grants (values in force, each with its payments, the sum paid and its
+    closure), match funding, and the awarded, paid and matched totals; as it stands, or
+    stood ``as_of``."""
+    waymark.queries.project_origin(project_id)  # a project that does not exist is a 404
+    return waymark.queries.funding_of_project(project_id, as_of=as_utc(as_of))
 
 
 @router.get("/{project_id}/history", dependencies=[allow(Permission.READ_COHORT)])
@@ -47,9 +58,22 @@ def project_history(
     """Every entry in the order recorded: both dates, the actor, corrections linked both
     ways (`corrects`, `superseded_by`), a correction's `effective` values, and the
     problem statement's versions."""
-    freshness = waymark.fresh(wait_for)
-    history = waymark.history(project_id, as_of=as_utc(as_of))
+    freshness = waymark.queries.fresh(wait_for)
+    history = waymark.queries.history(project_id, as_of=as_utc(as_of))
     return {**history, "freshness": presenters.freshness(freshness)}
+
+
+@router.get("/{project_id}/outcomes", dependencies=[allow(Permission.READ_COHORT)])
+def project_outcomes(
+    project_id: UUID, waymark: WaymarkDep, as_of: AsOf = None, wait_for: WaitFor = None
+) -> dict[str, Any]:
+    """The project's benefits (baseline, target, measurements oldest first, closure and
+    `status`: met, on_track, missed or abandoned) and its assessments, oldest first, with
+    the `latest_assessment`; as they stand, or stood `as_of`."""
+    freshness = waymark.queries.fresh(wait_for)
+    waymark.queries.project_origin(project_id)  # 404 for a project never started
+    found = waymark.queries.project_outcomes(project_id, as_of=as_utc(as_of))
+    return {**found, "freshness": presenters.freshness(freshness)}
 
 
 @router.get("/{project_id}/problem-statements/diff", dependencies=[allow(Permission.READ_COHORT)])
@@ -84,8 +108,14 @@ def record_entry(
     expected: ExpectedVersionDep,
     key: IdempotencyKeyDep,
     response: Response,
+    request: Request,
+    principal: PrincipalDep,
 ) -> dict[str, Any]:
-    """Record one entry; the body's `kind` picks the entry kind and its fields."""
+    """Record one entry; the body's `kind` picks the entry kind and its fields.
+    A `support_answered` is the programme's: its managers' (and admins') only."""
+    allow_kind(body.kind, request, principal)
+    if body.kind == "entry_corrected":
+        allow_correction(getattr(body, "corrects", None), request, principal)
     values = body.model_dump(mode="json", exclude={"kind", "decided_on"})
     written = waymark.records.record_entry(
         project_id=project_id,

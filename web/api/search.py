@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from projections.search import SearchQuery
 from services.access import Permission
 from web.api import presenters
 from web.api.reading import Cursor, WaitFor
@@ -38,10 +37,9 @@ def search(
 ) -> dict[str, Any]:
     """Entries whose texts hold every word asked for, newest first, with project and council."""
     assert principal is not None  # allow() refused anonymous requests
-    freshness = waymark.fresh(wait_for)
-    items, next_cursor = waymark.search(
-        SearchQuery(q=q, cohort_id=str(cohort) if cohort else None, cursor=cursor, limit=limit),
-        principal,
+    freshness = waymark.queries.fresh(wait_for)
+    items, next_cursor = waymark.queries.search(
+        q, principal, cohort_id=cohort, cursor=cursor, limit=limit
     )
     return {
         "items": items,

@@ -7,20 +7,22 @@ the same figures, carried as JSON in the chart's ``data-chart`` attribute.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from domain.vocabulary import Phase
+from domain.vocabulary import Phase, SupportSource
 from services.access import Permission
-from web.api import presenters
-from web.deps import WaymarkDep, allow
-from web.pages import words
-from web.pages.dates import date_fields, end_of, typed, typed_day
+from services.container import Waymark
+from web.deps import PrincipalDep, WaymarkDep, allow
+from web.pages import present, words
+from web.pages.dates import date_fields, past_day, typed
 from web.pages.entry_forms import FieldError, by_input
 from web.pages.routing import PageRoute, PagesDep
 
@@ -32,6 +34,50 @@ MAX_WEEKS = 52
 CHOICES = ("make", "buy", "share", "experiment")
 HEALTH = ("red", "amber", "green")
 NOT_STARTED = "not_started"
+
+#: The columns of "Councils side by side" (after the council's own), in the order of the
+#: whole table, and the groups a reader may choose between on a narrower screen.
+COLUMN_GROUPS: dict[str, tuple[str, ...]] = {
+    "profile": ("council_type", "residents", "region", "segment", "maturity"),
+    "progress": ("phase", "days_in_phase", "iterations", "engagements", "assessment"),
+    "capacity": ("make", "buy", "share", "experiment", "shares_with"),
+    "health": ("last_check_in", "trend", "open_concerns", "quiet"),
+    "money": ("awarded", "paid", "matched"),
+}
+ALL_COLUMNS = (
+    *COLUMN_GROUPS["profile"],
+    "phase",
+    "days_in_phase",
+    "iterations",
+    *COLUMN_GROUPS["capacity"],
+    "last_check_in",
+    "trend",
+    "engagements",
+    "open_concerns",
+    "quiet",
+    "assessment",
+    *COLUMN_GROUPS["money"],
+)
+assert sorted(ALL_COLUMNS) == sorted(c for g in COLUMN_GROUPS.values() for c in g)
+COLUMN_CHOICES = ("all", *COLUMN_GROUPS)
+COLUMN_GROUP_NAMES = {
+    "all": "All columns",
+    "profile": "Profile",
+    "progress": "Progress",
+    "capacity": "Capacity choices",
+    "health": "Health",
+    "money": "Money",
+}
+#: The figures whose cohort median is shown (services say which have one, and why).
+MEDIAN_NAMES = {
+    "population": "Residents",
+    "maturity": "Digital maturity (average level, 1 to 5)",
+    "days_in_phase": "Days in the current phase",
+    "problem_statement_iterations": "Problem statement iterations",
+    "capacity_decisions": "Capacity decisions",
+    "member_engagements": "Member engagements",
+    "open_concerns": "Open concerns",
+}
 
 
 @dataclass(frozen=True)
@@ -115,38 +161,141 @@ def health_chart(weeks: list[Week], projects: list[dict[str, Any]]) -> dict[str,
     }
 
 
+def support_by_whom(asks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The support asks grouped by whom they are asked of, in the vocabulary's order."""
+    order = [s.value for s in SupportSource]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for ask in asks:
+        values = ask["in_force"]["values"] if ask.get("in_force") else ask["values"]
+        found.setdefault(str(values.get("from_whom")), []).append(ask)
+    return [
+        {"from_whom": key, "asks": found[key]}
+        for key in sorted(found, key=lambda k: order.index(k) if k in order else len(order))
+    ]
+
+
+@dataclass(frozen=True)
+class Was:
+    """What a correction changed of a check-in the comparison shows, and where it is."""
+
+    decided_on: str
+    team_health: str
+    href: str
+
+
+def check_ins_corrected(check_ins: list[dict[str, Any]]) -> dict[tuple[str, str, str], Was]:
+    """The cohort's corrected check-ins (timeline rows, oldest first), by project and the
+    date and answer in force: the comparison names its last check-in by those alone,
+    and the latest check-in of a project with them is the one it shows."""
+    found: dict[tuple[str, str, str], Was | None] = {}
+    for item in sorted(check_ins, key=lambda i: int(i["position"])):
+        now = item["in_force"]["values"] if item["in_force"] else item["values"]
+        decided_on = str(now.get("decided_on", item["decided_on"]))
+        key = (str(item["project_id"]), decided_on, str(now["team_health"]))
+        found[key] = None
+        if item["in_force"]:
+            recorded = item["values"]["team_health"]
+            found[key] = Was(
+                decided_on=item["decided_on"] if item["decided_on"] != decided_on else "",
+                team_health=recorded if recorded != now["team_health"] else "",
+                href=f"/projects/{item['project_id']}#entry-{item['in_force']['correction_id']}",
+            )
+    return {key: was for key, was in found.items() if was is not None}
+
+
+def column_links(request: Request, chosen: str) -> list[dict[str, Any]]:
+    """A link to the page showing each group of columns, keeping the rest of the query."""
+    kept = [
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("columns", "wait_for")
+    ]
+    return [
+        {
+            "key": key,
+            "href": f"?{urlencode([*kept, ('columns', key)])}#councils",
+            "current": key == chosen,
+            "count": len(ALL_COLUMNS) if key == "all" else len(COLUMN_GROUPS[key]),
+        }
+        for key in COLUMN_CHOICES
+    ]
+
+
+def sharing(row: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """The councils a council shares with, either way (``share_partners``), by name;
+    "None" if none."""
+    return ", ".join(names.get(code, code) for code in row["share_partners"]) or "None"
+
+
+def council_names(waymark: Waymark) -> dict[str, str]:
+    return {c["code"]: c["name"] for c in waymark.queries.councils()}
+
+
 @router.get("/cohorts/{cohort_id}/compare", dependencies=[allow(Permission.READ_COHORT)])
 def compare(
     cohort_id: UUID,
     request: Request,
     waymark: WaymarkDep,
     pages: PagesDep,
+    principal: PrincipalDep,
     wait_for: Annotated[int | None, Query(ge=0)] = None,
+    columns: Annotated[str, Query(max_length=20)] = "all",
 ) -> HTMLResponse:
-    found = waymark.records.get_cohort(cohort_id)
+    cohort = waymark.queries.cohort(cohort_id)
+    starts_on = date.fromisoformat(cohort["starts_on"])
+    ends_on = date.fromisoformat(cohort["ends_on"])
     raw = typed(AS_OF, request.query_params)
     errors: list[FieldError] = []
-    today = waymark.today()
-    day = typed_day(raw, "as_of", "The date", errors)
-    if day is not None and day > today:
-        errors.append(FieldError("as_of", "The date must be today or in the past", "#as_of-day"))
-        day = None
-    as_of = end_of(day) if day is not None else None
-    freshness = waymark.fresh(wait_for)
-    rows = waymark.comparison_of_cohort(cohort_id, as_of=as_of)
+    today = waymark.queries.today()
+    as_of = past_day(raw, errors, today)
+    day = as_of.date() if as_of is not None else None
+    freshness = waymark.queries.fresh(wait_for)
+    rows = waymark.queries.comparison_of_cohort(cohort_id, as_of=as_of)
     counted_to = day or today
     weeks = []
-    for number in week_numbers(found.starts_on, found.ends_on, counted_to):
-        ends_on = found.starts_on + timedelta(days=7 * number - 1)
-        by_week = waymark.comparison_of_cohort(cohort_id, as_of=as_of, week=number)
-        weeks.append(
-            Week(number, ends_on, ends_on > counted_to, {r["project_id"]: r for r in by_week})
+    for number in week_numbers(starts_on, ends_on, counted_to):
+        week_ends_on = starts_on + timedelta(days=7 * number - 1)
+        by_week = waymark.queries.comparison_of_cohort(
+            cohort_id, as_of=as_of, week=number, attendance=False
         )
+        weeks.append(
+            Week(
+                number,
+                week_ends_on,
+                week_ends_on > counted_to,
+                {r["project_id"]: r for r in by_week},
+            )
+        )
+    corrected = check_ins_corrected(
+        waymark.queries.entries_of_kind(cohort_id, "sponsor_check_in", as_of=as_of)
+    )
+
+    def check_in_was(project_id: str, check_in: dict[str, Any] | None) -> Was | None:
+        if not check_in:
+            return None
+        return corrected.get((project_id, check_in["decided_on"], check_in["team_health"]))
+
+    chosen = columns if columns in COLUMN_CHOICES else "all"
+    assert principal is not None  # allow() sent anyone else to sign in
+    own = principal.councils()
     return pages.render(
         request,
         "compare.html",
-        cohort=presenters.cohort(found),
-        programme=presenters.programme(waymark.records.get_programme(found.programme_id)),
+        own_councils=own,
+        own_rows=[r for r in rows if r["council_code"] in own],
+        medians=waymark.queries.comparison_medians(rows),
+        support=support_by_whom(
+            [present.in_force(ask) for ask in waymark.queries.support_asks(cohort_id, as_of=as_of)]
+        ),
+        check_in_was=check_in_was,
+        names=council_names(waymark),
+        sharing=sharing,
+        columns=ALL_COLUMNS if chosen == "all" else COLUMN_GROUPS[chosen],
+        chosen_columns=chosen,
+        column_group_names=COLUMN_GROUP_NAMES,
+        all_count=len(ALL_COLUMNS),
+        median_names=MEDIAN_NAMES,
+        column_links=column_links(request, chosen),
+        cohort=cohort,
+        programme=waymark.queries.programme(UUID(cohort["programme_id"])),
         rows=rows,
         weeks=weeks,
         weeks_cut=bool(weeks) and weeks[0].number > 1,
@@ -158,6 +307,7 @@ def compare(
         choices=CHOICES,
         quiet_after_days=waymark.settings.quiet_after_days,
         as_of=as_of,
+        first_enrolled=waymark.queries.first_enrolled(cohort_id) if as_of and not rows else None,
         values=raw,
         errors=errors,
         error_for=by_input(errors),

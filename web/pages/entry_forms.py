@@ -1,49 +1,111 @@
-"""One form per entry kind, generated from the API's request models (web/schemas.py).
+"""One form per entry kind, made from the catalogue of entry kinds (domain/entry_kinds.py).
 
-Each field's widget follows from its type there: a choice is a set of radios,
+Each field's widget follows from its rule there: a choice is a set of radios,
 a list is one item per line, long text is a text area, money is an amount in
-pounds. What a person typed goes back through the same pydantic model and the
-same domain rules as an API request, and comes back as field errors if wrong.
+pounds. What a person typed goes through the kind's API request model
+(web/schemas.py, made from the same catalogue) and the same domain rules as an
+API request, and comes back as field errors if wrong.
+
+The tables here (``ENTRY_MODELS``, ``FORMS``, ``RECORDABLE``) are views of the
+kinds registered now, so a kind registered after this module loaded has a form.
 """
 
 from __future__ import annotations
 
-import types
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
-from uuid import UUID
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
 
-from domain.errors import InvalidValue
+from domain import fields as rules
+from domain.entry_kinds import EARLIER_DECISION, LINKS, PUBLIC, EntryKind
+from domain.errors import DateTooEarly, DateTooLate, InvalidValue
+from domain.project import ENTRY_KINDS
 from web.pages import words
-from web.schemas import EntryCorrected, EntryIn
+from web.schemas import entry_model
 
-#: Every entry model, by its ``kind``.
-ENTRY_MODELS: dict[str, type[BaseModel]] = {
-    get_args(model.model_fields["kind"].annotation)[0]: model
-    for model in get_args(get_args(EntryIn)[0])
-}
-#: Kinds recorded with their own form; corrections start from the entry they correct.
-RECORDABLE = tuple(kind for kind in ENTRY_MODELS if kind != "entry_corrected")
 DATE_PARTS = ("day", "month", "year")
+#: Text longer than this is written in a text area.
+SHORT_TEXT = 500
+
+V = TypeVar("V")
+
+
+class KindTable(Mapping[str, V]):
+    """Something made from each registered kind's declaration, remade if it changes."""
+
+    def __init__(self, make: Callable[[EntryKind], V]) -> None:
+        self._make = make
+        self._made: dict[str, tuple[EntryKind, V]] = {}
+
+    def __getitem__(self, kind: str) -> V:
+        spec = ENTRY_KINDS[kind].SPEC
+        made = self._made.get(kind)
+        if made is None or made[0] != spec:
+            made = self._made[kind] = (spec, self._make(spec))
+        return made[1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(ENTRY_KINDS))
+
+    def __len__(self) -> int:
+        return len(ENTRY_KINDS)
+
+
+class KindList(Sequence[str]):
+    """The registered kinds that have a form of their own, in the catalogue's order."""
+
+    def _kinds(self) -> list[str]:
+        return [k for k, c in ENTRY_KINDS.items() if c.SPEC.recordable]
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._kinds()[index]
+
+    def __len__(self) -> int:
+        return len(self._kinds())
+
+    def __repr__(self) -> str:
+        return repr(tuple(self._kinds()))
+
+
+#: Every entry kind's request model, by its ``kind``.
+ENTRY_MODELS: Mapping[str, type[BaseModel]] = KindTable(lambda spec: entry_model(spec.kind))
+#: Kinds recorded with their own form; corrections start from the entry they correct.
+RECORDABLE: Sequence[str] = KindList()
+
+
+#: Fields every kind's form asks, with their own words (domain/entry_kinds.py).
+COMMON_FIELDS: dict[str, rules.Field] = {
+    "earlier_decision_confirmed": EARLIER_DECISION,
+    "links": LINKS,
+    "public": PUBLIC,
+}
 
 
 @dataclass(frozen=True)
 class FormField:
     name: str
-    #: text, textarea, lines, money, radios, entry (another entry of the project) or date
+    #: text, textarea, lines, money, number (a decimal figure), radios, entry (another
+    #: entry of the project), date, confirm (the earlier-decision checkbox), flag (a
+    #: yes-or-no field's checkbox), links (one "title | address" a line) or public (a
+    #: single checkbox)
     widget: str
     required: bool
     choices: tuple[str, ...] = ()
     kind: str = ""
     #: Set where two forms share a page (a correction's own reason beside a phase's reason).
     prefix: str = ""
+    #: The most characters the record takes (text), shown by a character count; 0: no limit.
+    max_length: int = 0
 
     @property
     def input_name(self) -> str:
@@ -51,11 +113,13 @@ class FormField:
 
     @property
     def label(self) -> str:
-        return words.field_label(self.name, self.kind)
+        common = COMMON_FIELDS.get(self.name)
+        return common.label if common else words.field_label(self.name, self.kind)
 
     @property
     def hint(self) -> str:
-        return words.field_hint(self.name, self.kind)
+        common = COMMON_FIELDS.get(self.name)
+        return common.hint if common else words.field_hint(self.name, self.kind)
 
     @property
     def first_input_id(self) -> str:
@@ -65,62 +129,56 @@ class FormField:
         return self.input_name
 
 
-def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
-    """The type inside ``Optional`` and ``Annotated``, with the constraints found on the way."""
-    metadata: list[Any] = []
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation, *more = get_args(annotation)
-            for item in more:
-                metadata.extend(item.metadata if isinstance(item, FieldInfo) else [item])
-        elif origin in (Union, types.UnionType):
-            annotation = next(a for a in get_args(annotation) if a is not type(None))
-        else:
-            return annotation, metadata
-
-
-def _widget(info: FieldInfo) -> tuple[str, tuple[str, ...]] | None:
-    annotation, metadata = _unwrap(info.annotation)
-    metadata.extend(info.metadata)
-    if get_origin(annotation) is Literal or annotation is dict or get_origin(annotation) is dict:
-        return None
-    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
-        return "radios", tuple(member.value for member in annotation)
-    if get_origin(annotation) is list:
+def widget(spec: rules.Field) -> tuple[str, tuple[str, ...]] | None:
+    """How a field is asked for on a page, and its choices; None if it is not asked."""
+    if isinstance(spec, rules.Choice):
+        assert spec.choices is not None
+        return "radios", tuple(member.value for member in spec.choices)
+    if isinstance(spec, rules.Names):
         return "lines", ()
-    if annotation is UUID:
+    if isinstance(spec, rules.Reference):
         return "entry", ()
-    if annotation is date:
+    if isinstance(spec, rules.Day):
         return "date", ()
-    if any(getattr(m, "pattern", None) for m in metadata):
-        return "money", ()  # the only text with a pattern is an amount of money
-    limit = min((getattr(m, "max_length", None) or 20_000 for m in metadata), default=20_000)
-    return ("text" if limit <= 500 else "textarea"), ()
+    if isinstance(spec, rules.Money):
+        return "money", ()
+    if isinstance(spec, rules.Text):
+        return ("text" if spec.max_length <= SHORT_TEXT else "textarea"), ()
+    if isinstance(spec, rules.Quantity):
+        return "number", ()
+    if isinstance(spec, rules.Integer):
+        return "text", ()
+    if isinstance(spec, rules.Flag):
+        return "flag", ()
+    return None  # a correction's replacement values are the corrected entry's own form
 
 
-def describe(model: type[BaseModel], skip: frozenset[str] = frozenset()) -> tuple[FormField, ...]:
-    """The form fields of one request model, in the model's order (``decided_on`` first)."""
-    kind = get_args(model.model_fields["kind"].annotation)[0]
-    fields = []
-    for name, info in model.model_fields.items():
-        if name in skip or name == "decided_on":
-            continue
-        found = _widget(info)
-        if found is None:
-            continue
-        widget, choices = found
-        fields.append(FormField(name, widget, info.is_required(), choices, kind))
-    decided_on = FormField("decided_on", "date", required=False, kind=kind)
-    return (decided_on, *fields)
+def describe(spec: EntryKind, skip: frozenset[str] = frozenset()) -> tuple[FormField, ...]:
+    """The form fields of one kind, in the catalogue's order (``decided_on`` first)."""
+    found = []
+    for name, field_spec in spec.fields.items():
+        asked = None if name in skip else widget(field_spec)
+        if asked is not None:
+            shown_as, choices = asked
+            limit = field_spec.max_length if isinstance(field_spec, rules.Text) else 0
+            found.append(
+                FormField(name, shown_as, field_spec.required, choices, spec.kind, max_length=limit)
+            )
+    decided_on = FormField("decided_on", "date", required=False, kind=spec.kind)
+    confirmed = FormField("earlier_decision_confirmed", "confirm", required=False, kind=spec.kind)
+    links = FormField("links", "links", required=False, kind=spec.kind)
+    public = FormField("public", "public", required=False, kind=spec.kind)
+    return (decided_on, confirmed, *found, links, public)
 
 
-FORMS: dict[str, tuple[FormField, ...]] = {
-    kind: describe(model, frozenset({"corrects"})) for kind, model in ENTRY_MODELS.items()
-}
+FORMS: Mapping[str, tuple[FormField, ...]] = KindTable(
+    lambda spec: describe(spec, frozenset({"corrects"}))
+)
 #: What a correction asks besides the corrected entry's own fields.
 CORRECTION_FIELDS = tuple(
-    replace(f, prefix="correction-") for f in describe(EntryCorrected, frozenset({"corrects"}))[1:]
+    replace(f, prefix="correction-")
+    for f in FORMS["entry_corrected"]
+    if f.name not in ("decided_on", "earlier_decision_confirmed", "links")
 )
 
 
@@ -135,9 +193,29 @@ def raw_values(fields: tuple[FormField, ...], form: FormData) -> dict[str, str]:
             for part in DATE_PARTS:
                 name = f"{field.input_name}-{part}"
                 raw[name] = str(form.get(name, ""))
+        elif field.widget in ("confirm", "flag", "public"):
+            raw[field.input_name] = "yes" if form.get(field.input_name) else ""
         else:
             raw[field.input_name] = str(form.get(field.input_name, ""))
     return raw
+
+
+def links_from_lines(text: str) -> list[dict[str, str]]:
+    """Links as typed, one a line: "title | address" (a line of an address alone is
+    titled by it); the record checks each address."""
+    found = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        title, bar, url = line.rpartition("|")
+        if not bar:
+            title = url
+        found.append({"title": title.strip(), "url": url.strip()})
+    return found
+
+
+def links_as_lines(links: Any) -> str:
+    return "\n".join(f"{link['title']} | {link['url']}" for link in links or [])
 
 
 def _date_text(raw: dict[str, str], name: str) -> str | None:
@@ -145,7 +223,8 @@ def _date_text(raw: dict[str, str], name: str) -> str | None:
     if not any(parts):
         return None
     day, month, year = parts
-    if all(p.isdigit() for p in parts) and len(year) == 4:
+    # ASCII digits only, and few: int() refuses "²" and numbers of thousands of digits.
+    if all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts) and len(year) == 4:
         return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
     return "-".join(parts)  # not a date: the model says so
 
@@ -160,7 +239,16 @@ def body_values(fields: tuple[FormField, ...], raw: dict[str, str]) -> dict[str,
                 body[field.name] = text
             continue
         value = raw.get(field.input_name, "")
-        if field.widget == "lines":
+        if field.widget in ("confirm", "public"):
+            if value:
+                body[field.name] = True
+        elif field.widget == "flag":
+            body[field.name] = bool(value)
+        elif field.widget == "links":
+            links = links_from_lines(value)
+            if links:
+                body[field.name] = links
+        elif field.widget == "lines":
             items = [line.strip() for line in value.splitlines() if line.strip()]
             if items:
                 body[field.name] = items
@@ -168,6 +256,10 @@ def body_values(fields: tuple[FormField, ...], raw: dict[str, str]) -> dict[str,
             amount = value.strip().removeprefix("£").replace(",", "").strip()
             if amount:
                 body[field.name] = amount
+        elif field.widget == "number":
+            figure = value.replace(",", "").strip()
+            if figure:
+                body[field.name] = figure
         elif value.strip():
             body[field.name] = value
     return body
@@ -184,13 +276,17 @@ def form_values(fields: tuple[FormField, ...], values: dict[str, Any]) -> dict[s
                 raw[f"{field.input_name}-{part}"] = str(getattr(day, part)) if day else ""
         elif field.widget == "lines":
             raw[field.input_name] = "\n".join(value or [])
+        elif field.widget == "links":
+            raw[field.input_name] = links_as_lines(value)
+        elif field.widget in ("confirm", "flag", "public"):
+            raw[field.input_name] = "yes" if value else ""
         else:
             raw[field.input_name] = "" if value is None else str(value)
     return raw
 
 
 def same_value(field: FormField, before: Any, after: Any) -> bool:
-    if field.widget == "money" and before is not None and after is not None:
+    if field.widget in ("money", "number") and before is not None and after is not None:
         try:
             return Decimal(str(before)) == Decimal(str(after))
         except InvalidOperation:
@@ -214,7 +310,9 @@ def _lower(label: str) -> str:
     return label[:1].lower() + label[1:] if not label[1:2].isupper() else label
 
 
-def _message(field: FormField | None, kind: str, detail: str, name: str) -> str:
+def _message(
+    field: FormField | None, kind: str, detail: str, name: str, limit: int | None = None
+) -> str:
     label = field.label if field else words.label(name)
     widget = field.widget if field else ""
     if kind == "missing":
@@ -231,15 +329,31 @@ def _message(field: FormField | None, kind: str, detail: str, name: str) -> str:
         return f"Select one of the options for {_lower(label)}"
     if kind == "string_pattern_mismatch" and widget == "money":
         return f"{label} must be an amount in pounds, like 48000 or 48000.50"
+    if kind == "string_pattern_mismatch" and widget == "number":
+        return f"{label} must be a number, like 1200 or 12.5"
     if kind == "string_too_long":
-        return f"{label} is too long"
-    if kind.startswith("date"):
-        return f"{label} must be a real date, like 27 3 2026"
+        limit = field.max_length if field and field.max_length else limit
+        if limit:
+            return f"{label} must be {limit:,} characters or less"
+        return f"Each line of {_lower(label)} must be 500 characters or less"
+    if widget == "date" or kind.startswith("date"):
+        return f"{label} must be a real date"
     return f"{label} {detail}"
 
 
+def date_message(field: FormField, raw: dict[str, str]) -> str:
+    """What is wrong with a date as typed, in the Design System's words."""
+    parts = {part: raw.get(f"{field.input_name}-{part}", "").strip() for part in DATE_PARTS}
+    missing = [part for part, typed in parts.items() if not typed]
+    if missing and len(missing) < len(DATE_PARTS):
+        return f"{field.label} must include a {' and '.join(missing)}"
+    if parts["year"] and len(parts["year"]) != 4:
+        return "Year must include 4 numbers"
+    return f"{field.label} must be a real date"
+
+
 def errors_from_validation(
-    fields: tuple[FormField, ...], error: ValidationError
+    fields: tuple[FormField, ...], error: ValidationError, raw: dict[str, str] | None = None
 ) -> list[FieldError]:
     by_name = {f.name: f for f in fields}
     found: list[FieldError] = []
@@ -247,7 +361,19 @@ def errors_from_validation(
         loc = [str(p) for p in item.get("loc", ())]
         name = loc[0] if loc else ""
         field = by_name.get(name)
-        message = _message(field, item.get("type", ""), str(item.get("msg", "")).lower(), name)
+        if field is not None and field.widget == "date" and raw is not None:
+            message = date_message(field, raw)
+        else:
+            # A whole field's limit from the model where the form does not state one
+            # (one item of a list is "each line"); the model's own check says it.
+            whole = len(loc) == 1 and (item.get("ctx") or {}).get("max_length")
+            message = _message(
+                field,
+                item.get("type", ""),
+                str(item.get("msg", "")).lower(),
+                name,
+                whole if isinstance(whole, int) else None,
+            )
         found.append(_error(field, message))
     return found
 
@@ -255,9 +381,30 @@ def errors_from_validation(
 def error_from_domain(fields: tuple[FormField, ...], error: InvalidValue) -> FieldError:
     """A domain rule's refusal, on the field it names (a correction's ``replacement.x`` is x)."""
     name = error.field.removeprefix("replacement.").split(".")[0]
+    link = re.fullmatch(r"links\[(\d+)\]", name)
+    if link:  # one link of several: which, and its title or its address
+        field = {f.name: f for f in fields}.get("links")
+        part = "address" if error.field.endswith(".url") else "title"
+        return _error(field, f"Link {int(link.group(1)) + 1}: the {part} {error.message}")
     field = {f.name: f for f in fields}.get(name)
     label = field.label if field else words.label(name)
+    if isinstance(error, DateTooLate):
+        return _error(field, f"{label} must be today or in the past")
+    if isinstance(error, DateTooEarly):
+        return _error(
+            field,
+            f"{label} must be the same as or after {_long(error.earliest)}, when "
+            f"{error.because}, unless you confirm you are recording "
+            "an earlier decision",
+        )
+    too_long = re.fullmatch(r"must be at most (\d+) characters", error.message)
+    if too_long:
+        return _error(field, f"{label} must be {int(too_long.group(1)):,} characters or less")
     return _error(field, f"{label} {error.message}")
+
+
+def _long(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 def _error(field: FormField | None, message: str) -> FieldError:

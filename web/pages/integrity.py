@@ -28,6 +28,7 @@ def ledger(
         "ledger.html",
         head=ledger.head(),
         latest=ledger.latest_checkpoint(),
+        confirmation=ledger.last_confirmation(),
         key_id=ledger.key_id,
         interval=ledger.checkpoint_interval,
         verdict=ledger.verify() if check == "every-event" else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -18,7 +19,9 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
+from domain.errors import NotFound
 from services.access import Access, Permission, Principal, Scope
+from services.queries import pounds
 from web.deps import session_csrf_token
 from web.pages import words
 
@@ -46,6 +49,8 @@ def environment() -> Environment:
         kind_hint=words.kind_hint,
         choice_item=words.choice_item,
         link=link,
+        pounds=pounds,
+        maturity_level=words.maturity_level,
     )
     return env
 
@@ -87,15 +92,34 @@ class Pages:
     ) -> HTMLResponse:
         principal: Principal | None = getattr(request.state, "principal", None)
         access: Access = request.app.state.waymark.access
+
+        def may(permission: str, **about: str) -> bool:
+            """Whether the signed-in person may do this, so a page shows its start button."""
+            return principal is not None and allowed(access, principal, permission, about)
+
         html = self.env.get_template(template).render(
             request=request,
             path=request.url.path,
             principal=principal,
             may_audit=principal is not None and access.allows(principal, Permission.AUDIT, Scope()),
+            may_administer=principal is not None
+            and access.allows(principal, Permission.ADMINISTER, Scope()),
             csrf_token=session_csrf_token(request),
+            may=may,
             **context,
         )
         return HTMLResponse(html, status_code=status_code)
+
+
+def allowed(access: Access, principal: Principal, permission: str, about: dict[str, str]) -> bool:
+    """``may("manage_programme", programme_id=...)`` in a template; False for what is not there."""
+    try:
+        scope = access.scope(
+            **{k: (v if k == "council_code" else UUID(str(v))) for k, v in about.items()}
+        )
+        return access.allows(principal, Permission(permission), scope)
+    except (NotFound, ValueError):
+        return False
 
 
 def get_pages(request: Request) -> Pages:

@@ -7,8 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from services.container import TooManyAttempts
-from web.deps import PrincipalDep, WaymarkDep, end_browser_session, start_browser_session
+from services.sign_in import TooManyAttempts
+from web.deps import (
+    PrincipalDep,
+    SameOriginDep,
+    WaymarkDep,
+    client_address,
+    end_browser_session,
+    start_browser_session,
+)
 from web.pages.entry_forms import FieldError, by_input
 from web.pages.routing import PageRoute, PagesDep, form_csrf_token, local_path
 
@@ -24,7 +31,7 @@ def sign_in_page(
     )
 
 
-@router.post("/sign-in")
+@router.post("/sign-in", dependencies=[SameOriginDep])
 def sign_in(
     request: Request,
     waymark: WaymarkDep,
@@ -39,15 +46,16 @@ def sign_in(
     if not password:
         errors.append(FieldError("password", "Enter your password", "#password"))
     if not errors:
-        address = request.client.host if request.client else "unknown"
         try:
-            session_id = waymark.sign_in(username.strip(), password, address)
-        except TooManyAttempts:
+            session_id = waymark.sign_ins.sign_in(
+                username.strip(), password, client_address(request)
+            )
+        except TooManyAttempts as refusal:
             session_id = None
+            minutes = max(1, -(-refusal.retry_after // 60))
+            wait = f"{minutes} minutes" if minutes > 1 else "a minute"
             errors.append(
-                FieldError(
-                    "", "Too many failed sign-ins. Wait 15 minutes, then try again.", "#username"
-                )
+                FieldError("", f"Too many sign-ins. Wait {wait}, then try again.", "#username")
             )
         if session_id is not None:
             response = RedirectResponse(local_path(next), status_code=303)
@@ -67,7 +75,7 @@ def sign_in(
     )
 
 
-@router.post("/sign-out", dependencies=[Depends(form_csrf_token)])
+@router.post("/sign-out", dependencies=[SameOriginDep, Depends(form_csrf_token)])
 def sign_out(request: Request, waymark: WaymarkDep, principal: PrincipalDep) -> Response:
     """End the browser session; a signed-in session's form carries its CSRF token."""
     response = RedirectResponse("/sign-in?signed_out=true", status_code=303)

@@ -1,95 +1,21 @@
-"""The words pages use for the record's codes: kinds, fields and choices."""
+"""The words pages use for the record's codes: kinds, fields and choices.
+
+An entry kind's name and hint, and its fields' labels and hints, are declared
+with the kind in the catalogue (domain/entry_kinds.py); this module words
+what is not one kind's: choices, event names, and wording one page needs.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-#: Each entry kind as a person would name what happened.
-KIND_NAMES = {
-    "problem_statement_iterated": "Problem statement iterated",
-    "capacity_decided": "Capacity decided",
-    "sponsor_check_in": "Sponsor check-in",
-    "case_for_change": "Case for change",
-    "capacity_built": "Capacity built",
-    "way_of_working_chosen": "Way of working chosen",
-    "stance_taken": "Stance taken",
-    "phase_changed": "Phase changed",
-    "members_engaged": "Members engaged",
-    "concern_raised": "Concern raised",
-    "concern_resolved": "Concern resolved",
-    "support_requested": "Support requested",
-    "entry_corrected": "Entry corrected",
-}
+from domain.entry_kinds import DECIDED_ON
+from domain.project import ENTRY_KINDS
 
-#: What each kind records, from DESIGN.md's table.
-KIND_HINTS = {
-    "problem_statement_iterated": "A new version of the problem statement: what changed and why",
-    "capacity_decided": "How a capability will be provided: make, buy, share or experiment",
-    "sponsor_check_in": "Answers to the sponsor's coaching questions, and how the team is",
-    "case_for_change": "Fit with the council's narrative, standard of proof, coalition",
-    "capacity_built": "Recruitment, skills or culture change, and what was done",
-    "way_of_working_chosen": "Project method, product ownership, tools and architecture",
-    "stance_taken": "A position on open source, evidence, open data and the like",
-    "phase_changed": "Discovery, alpha, beta, live, retired, paused or stopped",
-    "members_engaged": "How elected members were engaged, and their response",
-    "concern_raised": "Data ethics, privacy, security, digital exclusion, legacy, skills",
-    "concern_resolved": "How an open concern was resolved",
-    "support_requested": "The one wish, and from whom",
-}
-
-#: Field labels where the field's name does not say it well enough: (label, hint).
-FIELDS: dict[str, tuple[str, str]] = {
-    "decided_on": (
-        "Date decided",
-        "When it happened, not when it is recorded. Leave blank for today. For example, 27 3 2026",
-    ),
-    "statement": ("Problem statement", ""),
-    "what_changed": ("What changed from the last version", ""),
-    "why": ("Why it changed", ""),
-    "capability": ("Capability", "What the council needs to be able to do"),
-    "choice": ("How the capability will be provided", ""),
-    "alternatives_considered": ("Alternatives considered", "One per line"),
-    "partner": ("Partner or supplier", ""),
-    "estimated_cost": ("Estimated cost", "In pounds, for example 48000 or 48000.50"),
-    "decision_makers": ("Decision-makers", "One per line"),
-    "consulted": ("Consulted", "One per line"),
-    "informed": ("Informed", "One per line"),
-    "problem_statement": ("What is the current iteration of the problem statement?", ""),
-    "surprising_finding": ("What has been the most surprising finding?", ""),
-    "need_segmentation": ("How segmented is the need?", ""),
-    "team_health": ("Are the team okay?", ""),
-    "team_health_note": ("About the team", "Optional"),
-    "scope_of_implementation": ("What is the scope of implementation?", ""),
-    "decisions_ahead": ("What decisions lie ahead?", ""),
-    "member_engagement": ("How are members being engaged?", ""),
-    "narrative_fit": ("How it fits the council's narrative", ""),
-    "standard_of_proof": ("Standard of proof for the business case", ""),
-    "coalition": ("Coalition", "Who backs the change"),
-    "performance_regime": ("Performance regime", ""),
-    "area": ("Area", ""),
-    "what_was_done": ("What was done", ""),
-    "project_method": ("Project method", ""),
-    "product_ownership": ("Product ownership", ""),
-    "collaboration_tools": ("Collaboration tools", "One per line"),
-    "architecture": ("Architecture", ""),
-    "topic": ("Topic", ""),
-    "position": ("Position", ""),
-    "rationale": ("Rationale", ""),
-    "phase": ("Phase", ""),
-    "reason": ("Reason", "Needed when going back, pausing or stopping"),
-    "how": ("How members were engaged", ""),
-    "response": ("Their response", ""),
-    "members": ("Members", "One per line"),
-    "category": ("Category", ""),
-    "description": ("Description", ""),
-    "concern_entry_id": ("Concern", "Which open concern is resolved"),
-    "resolution": ("Resolution", ""),
-    "wish": ("The one wish", ""),
-    "from_whom": ("From whom", ""),
-    "reason_kind": ("Why is it being corrected?", ""),
-    "entry_corrected.reason": ("Explanation", "What was wrong, and how you know"),
-    "entry_corrected.decided_on": ("Date the correction was decided", "Leave blank for today"),
+#: Wording a page gives a field in a place of its own: (label, hint) by "place.field".
+PLACES: dict[str, tuple[str, str]] = {
+    # the corrected entry's date, on the correction form
     "correction.decided_on": (
         "Date decided",
         "Change it only if the entry's date was recorded wrongly. For example, 27 3 2026",
@@ -134,7 +60,8 @@ def event_name(name: str) -> str:
 
 
 def kind_hint(kind: str) -> str:
-    return KIND_HINTS.get(kind, "")
+    event_class = ENTRY_KINDS.get(kind)
+    return event_class.SPEC.hint if event_class else ""
 
 
 def choice_item(value: str) -> tuple[str, str]:
@@ -142,11 +69,22 @@ def choice_item(value: str) -> tuple[str, str]:
 
 
 def kind_name(kind: str) -> str:
-    return KIND_NAMES.get(kind, label(kind))
+    event_class = ENTRY_KINDS.get(kind)
+    return event_class.SPEC.name if event_class else label(kind)
 
 
 def _field(name: str, kind: str) -> tuple[str, str]:
-    return FIELDS.get(f"{kind}.{name}") or FIELDS.get(name) or (label(name), "")
+    if f"{kind}.{name}" in PLACES:
+        return PLACES[f"{kind}.{name}"]
+    event_class = ENTRY_KINDS.get(kind)
+    spec = event_class.SPEC if event_class else None
+    if name == "decided_on":
+        found = spec.decided_on if spec else DECIDED_ON
+    elif spec and name in spec.fields:
+        found = spec.fields[name]
+    else:
+        return label(name), ""
+    return found.label or label(name), found.hint
 
 
 def field_label(name: str, kind: str = "") -> str:
@@ -155,3 +93,77 @@ def field_label(name: str, kind: str = "") -> str:
 
 def field_hint(name: str, kind: str = "") -> str:
     return _field(name, kind)[1]
+
+
+# -- set-up forms: the five meanings of digital, and what each maturity level looks like --
+
+#: Each meaning of digital (domain.vocabulary.DigitalMeaning): its name and a hint.
+MEANINGS: dict[str, tuple[str, str]] = {
+    "working_in_the_open": (
+        "Working in the open",
+        "Sharing plans, code, research and mistakes where others can see and reuse them",
+    ),
+    "agile_methods": (
+        "Agile methods",
+        "Small teams delivering in short iterations, learning from users as they go",
+    ),
+    "collaborative_tools": (
+        "Collaborative tools",
+        "Shared documents, chat and video that let people work together across teams",
+    ),
+    "user_centred_design": (
+        "User-centred design",
+        "Designing services from research with the people who use them",
+    ),
+    "new_technology": (
+        "New technology",
+        "Cloud, platforms, data and automation in place of legacy systems",
+    ),
+}
+
+#: What level 1 to 5 looks like on each meaning of digital, for the maturity form.
+MATURITY_LEVELS: dict[str, tuple[str, str, str, str, str]] = {
+    "working_in_the_open": (
+        "Nothing is shared outside the team; decisions are made behind closed doors",
+        "Some plans or results are shared, on request or after the event",
+        "Plans and progress are published regularly, such as weeknotes or blogs",
+        "Code, research and designs are open by default and reused by others",
+        "The council leads in the open and reuses others' work as a matter of course",
+    ),
+    "agile_methods": (
+        "Projects are planned up front and delivered in one go",
+        "One or two teams have tried agile ways of working",
+        "Several teams work in iterations with a product owner",
+        "Agile is the usual way to deliver, with governance to match",
+        "The whole organisation plans, funds and governs work in an agile way",
+    ),
+    "collaborative_tools": (
+        "Documents are emailed as attachments; tools differ team by team",
+        "Shared tools are available but little used",
+        "Most teams share documents and use chat and video every day",
+        "Tools are shared with partners and other councils",
+        "Working together online across organisations is how work gets done",
+    ),
+    "user_centred_design": (
+        "Services are designed without speaking to the people who use them",
+        "User research happens now and then, late in a project",
+        "Research with users shapes most new services",
+        "User researchers and designers are part of every service team",
+        "Services are measured and improved continuously against users' needs",
+    ),
+    "new_technology": (
+        "Services depend on old systems that are hard to change",
+        "Some cloud services or new tools are being tried",
+        "Several services use cloud platforms and open standards",
+        "Platforms and data are shared across services; legacy is being retired",
+        "The council adopts and shapes new technology safely and quickly",
+    ),
+}
+
+
+def maturity_level(meaning: str, level: int | str) -> str:
+    """What level ``level`` (1-5) looks like on ``meaning``."""
+    try:
+        return MATURITY_LEVELS[meaning][int(level) - 1]
+    except (KeyError, ValueError, IndexError):
+        return ""

@@ -112,13 +112,39 @@ function lineChart(spec) {
   };
 }
 
+// A benefit's measurements from its baseline beside the straight path to its target: two
+// lines over the dates, each point where there is a figure, gaps bridged.
+function pathChart(spec) {
+  return {
+    type: "line",
+    data: {
+      labels: spec.labels,
+      datasets: spec.series.map((series, index) => ({
+        label: series.label,
+        data: series.values,
+        borderColor: PALETTE[index % PALETTE.length],
+        backgroundColor: PALETTE[index % PALETTE.length],
+        pointStyle: POINTS[index % POINTS.length],
+        pointRadius: 5,
+        borderDash: index === 1 ? [6, 4] : [],
+        spanGaps: true,
+      })),
+    },
+    options: {
+      scales: { y: { title: { display: true, text: spec.axis } } },
+      plugins: { legend: { labels: { usePointStyle: true } } },
+    },
+  };
+}
+
 function height(spec) {
   return spec.horizontal ? Math.max(12, spec.labels.length * 3 + 8) : 22;
 }
 
 function draw(element, Chart) {
   const spec = JSON.parse(element.dataset.chart);
-  const config = spec.type === "line" ? lineChart(spec) : barChart(spec);
+  const config =
+    spec.type === "path" ? pathChart(spec) : spec.type === "line" ? lineChart(spec) : barChart(spec);
   config.options.maintainAspectRatio = false;
   config.options.animation = false;
   const canvas = document.createElement("canvas");
