@@ -37,6 +37,7 @@ class World:
     cohort: str
     project: str
     tokens: dict[str, str]
+    other_project: str
 
     def fresh_council(self) -> str:
         code = f"GB-T{next(_codes)}"
@@ -157,7 +158,9 @@ def build_world(client: TestClient) -> World:
         )
     project = records.enrol_council(cohort_id=c, council_code="GB-EXE", title="X", actor="t").id
     records.enrol_council(cohort_id=c, council_code="GB-DEV", title="Y", actor="t")
-    records.enrol_council(cohort_id=c2, council_code="GB-HCK", title="Z", actor="t")
+    other_project = records.enrol_council(
+        cohort_id=c2, council_code="GB-HCK", title="Z", actor="t"
+    ).id
     tokens = {
         "admin": make_user(waymark, "admin.user", "admin"),
         "pm_in": make_user(waymark, "pm.in", "programme_manager", programme_id=str(p)),
@@ -166,7 +169,7 @@ def build_world(client: TestClient) -> World:
         "part_in": make_user(waymark, "part.in", "participant", council_code="GB-EXE"),
         "part_out": make_user(waymark, "part.out", "participant", council_code="GB-HCK"),
     }
-    return World(waymark, str(p), str(q), str(c), str(project), tokens)
+    return World(waymark, str(p), str(q), str(c), str(project), tokens, str(other_project))
 
 
 def _head_as_witnessed(world: World) -> dict[str, Any]:
@@ -511,16 +514,7 @@ def test_a_reviewer_or_participant_cannot_write_outside_their_scope(
 def test_search_finds_entries_only_in_cohorts_the_asker_may_read(client: TestClient) -> None:
     world = build_world(client)
     records = world.waymark.records
-    hackney = records.get_cohort(
-        next(
-            c
-            for c in (
-                UUID(r["cohort_id"])
-                for r in world.waymark.database.all("SELECT cohort_id FROM dir_cohorts")
-                if r["cohort_id"] != world.cohort
-            )
-        )
-    ).projects["GB-HCK"]
+    hackney = UUID(world.other_project)
     for project_id, text in ((UUID(world.project), "riverside"), (hackney, "riverside")):
         written = records.record_entry(
             project_id=project_id,
