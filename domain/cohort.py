@@ -36,6 +36,17 @@ class Cohort(Aggregate):
 
         def apply(self, aggregate: Cohort) -> None:
             aggregate.projects[self.council_code] = self.project_id
+            aggregate.led[self.project_id] = self.council_code
+
+    class ProjectStarted(Aggregate.Event):
+        """An enrolled council started another project in the cohort, which it leads."""
+
+        council_code: str
+        project_id: UUID
+        actor: str
+
+        def apply(self, aggregate: Cohort) -> None:
+            aggregate.led[self.project_id] = self.council_code
 
     class CouncilWithdrew(Aggregate.Event):
         council_code: str
@@ -92,7 +103,11 @@ class Cohort(Aggregate):
         self.starts_on = starts_on
         self.ends_on = ends_on
         self.formed_by = actor
+        #: Each enrolled council and the project it was enrolled with.
         self.projects: dict[str, UUID] = {}
+        #: Every project of the cohort and the council leading it (the projects councils
+        #: were enrolled with, and those they started later).
+        self.led: dict[UUID, str] = {}
         self.withdrawn: set[str] = set()
         self.closed = False
         #: Each session's id and the day it was held.
@@ -134,6 +149,31 @@ class Cohort(Aggregate):
             project_id=project_id,
             actor=actor,
         )
+
+    def start_project(
+        self, *, council_code: str, project_id: UUID, actor: str, now: datetime
+    ) -> None:
+        """An enrolled council starts another project, which it leads."""
+        self._refuse_if_closed()
+        if council_code not in self.projects:
+            raise InvalidValue(
+                "council_code", f"council {council_code} is not enrolled in this cohort"
+            )
+        if council_code in self.withdrawn:
+            raise Conflict(f"council {council_code} has withdrawn from this cohort")
+        if project_id in self.led:
+            raise Conflict(f"project {project_id} is already in this cohort")
+        self.trigger_event(
+            self.ProjectStarted,
+            timestamp=now,
+            council_code=council_code,
+            project_id=project_id,
+            actor=actor,
+        )
+
+    def projects_led_by(self, council_code: str) -> list[UUID]:
+        """The projects in this cohort the council leads, the one it enrolled with first."""
+        return [p for p, code in self.led.items() if code == council_code]
 
     def withdraw(self, *, council_code: str, reason: str, actor: str, now: datetime) -> None:
         self._refuse_if_closed()

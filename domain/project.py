@@ -159,17 +159,34 @@ class Project(Aggregate):
     # -- creating -----------------------------------------------------------
 
     @staticmethod
-    def create_id(cohort_id: UUID, council_code: str) -> UUID:
-        return uuid5(PROJECT_NAMESPACE, f"{cohort_id}/{council_code}")
+    def create_id(cohort_id: UUID, council_code: str, title: str | None = None) -> UUID:
+        """The id of the project a council was enrolled with (no ``title``), or of another
+        project it started in the cohort under that title: the same start gives the same id."""
+        if title is None:
+            return uuid5(PROJECT_NAMESPACE, f"{cohort_id}/{council_code}")
+        return uuid5(PROJECT_NAMESPACE, f"{cohort_id}/{council_code}/{title}")
+
+    @staticmethod
+    def clean_title(title: Any) -> str:
+        return str(Text(max_length=300).clean("title", title))
 
     @classmethod
     def start(
-        cls, *, cohort_id: UUID, council_code: str, title: str, actor: str, now: datetime
+        cls,
+        *,
+        cohort_id: UUID,
+        council_code: str,
+        title: str,
+        actor: str,
+        now: datetime,
+        project_id: UUID | None = None,
     ) -> Project:
-        title = Text(max_length=300).clean("title", title)
+        """A project led by ``council_code``; ``project_id`` defaults to the id of the
+        project the council is enrolled with."""
+        title = cls.clean_title(title)
         return cls._create(
             cls.Started,
-            id=cls.create_id(cohort_id, council_code),
+            id=project_id or cls.create_id(cohort_id, council_code),
             timestamp=now,
             cohort_id=cohort_id,
             council_code=council_code,

@@ -185,6 +185,10 @@ class Directory(ReadModel):
         _moved("dir_cohorts", event, batch)
 
     @handle.register
+    def _project_added(self, event: Cohort.ProjectStarted, position: int, batch: Batch) -> None:
+        _moved("dir_cohorts", event, batch)
+
+    @handle.register
     def _council_withdrew(self, event: Cohort.CouncilWithdrew, position: int, batch: Batch) -> None:
         batch.tx.execute(
             "INSERT INTO dir_withdrawals VALUES (?, ?)",

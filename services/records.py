@@ -65,6 +65,14 @@ def _replay(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
+class _AlreadyStarted(Exception):
+    """A retried start found the project its first try started."""
+
+    def __init__(self, project_id: UUID) -> None:
+        super().__init__(str(project_id))
+        self.project_id = project_id
+
+
 class DateAsISO(Transcoding):
     type = date
     name = "date_iso"
@@ -381,28 +389,63 @@ class DecisionRecords(Application[UUID]):
         actor: str,
         idempotency_key: str | None = None,
     ) -> Written:
-        council = self.get_council(council_code)
-        project_id = Project.create_id(cohort_id, council.code)
-        if idempotency_key is not None and self.exists(project_id):
-            return self._replay(project_id, 1)
-        project_holder: list[Project] = []
+        """Start a project led by the council in the cohort, enrolling the council first if
+        it is not yet enrolled (that first project keeps the id it always had).
 
-        def enrol(cohort: Cohort) -> list[Aggregate]:
+        A council may lead several projects in a cohort, each under its own title: the same
+        title again is a conflict. A retry (the same ``Idempotency-Key``) gets the project
+        its first try started; the first project is found again by its council and title.
+        """
+        council = self.get_council(council_code)
+        title = Project.clean_title(title)
+        first = Project.create_id(cohort_id, council.code)
+        if idempotency_key is not None and self.exists(first) and self._title(first) == title:
+            return self._replay(first, 1)
+        later = idempotent_id(
+            f"project/{cohort_id}/{council.code}", idempotency_key
+        ) or Project.create_id(cohort_id, council.code, title)
+        if idempotency_key is not None and self.exists(later):
+            return self._replay(later, 1)
+        started: list[Project] = []
+
+        def start(cohort: Cohort) -> list[Aggregate]:
             now = self.now()
+            enrolling = council.code not in cohort.projects
+            if not enrolling:
+                if idempotency_key is not None and later in cohort.led:
+                    raise _AlreadyStarted(later)  # another try of this request won the race
+                if any(self._title(p) == title for p in cohort.projects_led_by(council.code)):
+                    raise Conflict(
+                        f"council {council.code} already leads a project called {title!r}"
+                        " in this cohort"
+                    )
             project = Project.start(
                 cohort_id=cohort.id,
                 council_code=council.code,
                 title=title,
                 actor=actor,
                 now=now,
+                project_id=first if enrolling else later,
             )
-            cohort.enrol(council_code=council.code, project_id=project.id, actor=actor, now=now)
-            project_holder[:] = [project]
+            if enrolling:
+                cohort.enrol(council_code=council.code, project_id=first, actor=actor, now=now)
+            else:
+                cohort.start_project(
+                    council_code=council.code, project_id=later, actor=actor, now=now
+                )
+            started[:] = [project]
             return [project]
 
-        written = self._change(cohort_id, lambda: self.get_cohort(cohort_id), enrol, None)
-        project = project_holder[0]
+        try:
+            written = self._change(cohort_id, lambda: self.get_cohort(cohort_id), start, None)
+        except _AlreadyStarted as retried:
+            return self._replay(retried.project_id, 1)
+        project = started[0]
         return Written(project.id, project.version, written.position)
+
+    def _title(self, project_id: UUID) -> str:
+        """The title a project was started under (it never changes)."""
+        return self.get_project(project_id).title
 
     def record_entry(
         self,
@@ -616,9 +659,11 @@ class DecisionRecords(Application[UUID]):
             now = self.now()
             code = Council.check_code(council_code)
             cohort.withdraw(council_code=code, reason=reason, actor=actor, now=now)
-            project = self.get_project(cohort.projects[code])
-            project.withdraw(reason=reason, actor=actor, now=now)
-            return [project]
+            led = [self.get_project(p) for p in cohort.projects_led_by(code)]
+            for project in led:
+                if not project.withdrawn:
+                    project.withdraw(reason=reason, actor=actor, now=now)
+            return list(led)
 
         return self._change(cohort_id, lambda: self.get_cohort(cohort_id), withdraw, None)
 

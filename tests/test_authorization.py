@@ -904,6 +904,21 @@ PAGES: dict[tuple[str, str], tuple[PageCall, dict[str, int]]] = {
         ),
         page(303, *MANAGE),
     ),
+    ("GET", "/cohorts/{cohort_id}/projects/new"): (
+        lambda w: (f"/cohorts/{w.cohort}/projects/new", None),
+        page(200, *MANAGE),
+    ),
+    ("POST", "/cohorts/{cohort_id}/projects/new"): (
+        lambda w: (f"/cohorts/{w.cohort}/projects/new", {"council_code": "GB-DEV", "title": "T"}),
+        page(200, *MANAGE),
+    ),
+    ("POST", "/cohorts/{cohort_id}/projects/new/confirm"): (
+        lambda w: (
+            f"/cohorts/{w.cohort}/projects/new/confirm",
+            {"council_code": "GB-DEV", "title": f"Another {next(_codes)}"},
+        ),
+        page(303, *MANAGE),
+    ),
     ("GET", "/councils/find"): (
         lambda w: ("/councils/find?q=ex", None),
         page(200, *COUNCIL_REGISTRARS),

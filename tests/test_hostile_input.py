@@ -893,6 +893,7 @@ def test_control_characters_and_crafted_choices_in_set_up_forms_are_field_errors
     programme_id = programme(client)
     cohort_id = cohort(client, programme_id)
     council(client, "GB-EXE", "Exeter")
+    project(client, cohort_id, council(client, "GB-DEV", "Devon"))
     for text in ("nul\x00byte", "bell\x07", "escape\x1b[31m"):
         refused = client.post("/programmes/new/confirm", data={"name": text})
         assert refused.status_code == 400, refused.text[:300]
@@ -904,6 +905,16 @@ def test_control_characters_and_crafted_choices_in_set_up_forms_are_field_errors
         ("/councils/new", {"code": "GB-X", "name": "X", "population": "9" * 5000}),
         (f"/cohorts/{cohort_id}/enrol", {"councils": ["NOPE", "'; DROP TABLE x;--"]}),
         (f"/cohorts/{cohort_id}/withdraw", {"council_code": "GB-NOPE", "reason": "x"}),
+        (f"/cohorts/{cohort_id}/projects/new", {"council_code": "GB-NOPE", "title": "x"}),
+        (
+            f"/cohorts/{cohort_id}/projects/new/confirm",
+            {"council_code": "GB-DEV", "title": "nul\x00"},
+        ),
+        (f"/cohorts/{cohort_id}/projects/new", {"council_code": "GB-DEV", "title": "a" * 5000}),
+        (
+            f"/cohorts/{cohort_id}/projects/new/confirm",
+            {"council_code": "'; DROP TABLE x;--", "title": "x"},
+        ),
         (f"/programmes/{programme_id}/segments/change", {"segment-low-low": "doomed"}),
         ("/councils/GB-EXE/maturity", {"level_agile_methods": "99", "assessed_on-day": "x"}),
         ("/councils/GB-EXE/financial-context", {"demand_pressure": "\x00"}),

@@ -104,7 +104,8 @@ def play(
     steps: list[tuple[str, int, str, int]],
     before_step: Callable[[int], None] | None = None,
 ) -> None:
-    """A programme with two cohorts and three councils, then the steps (refused ones skipped)."""
+    """A programme with two cohorts and three councils (the first leading two projects in
+    the first cohort), then the steps (refused ones skipped)."""
     records, run, actor = waymark.records, next(_runs), "tester"
     programme = records.launch_programme(name="P", description="", sponsor_body="", actor=actor).id
     cohorts = [
@@ -136,6 +137,12 @@ def play(
                     cohort_id=cohort_id, council_code=code, title=code, actor=actor
                 ).id
             )
+    # The first council leads a second project in the first cohort
+    projects.append(
+        records.enrol_council(
+            cohort_id=cohorts[0], council_code=codes[0], title="Second", actor=actor
+        ).id
+    )
     choices = ("make", "buy", "share", "experiment")
     for index, (action, target, word, number) in enumerate(steps):
         if before_step is not None:

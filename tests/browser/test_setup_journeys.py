@@ -10,6 +10,7 @@ the audit log names the people who did each thing.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -283,6 +284,20 @@ def test_a_programme_is_set_up_from_the_pages_by_the_people_named_in_the_audit_l
     button(page, "Record concern raised")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Concern raised recorded")
 
+    # ... starts a second project led by Exeter, through "Check your answers"
+    page.goto(cohort_path)
+    button(page, "Start another project")
+    look(pat, "setup-start-project")
+    page.get_by_label(re.compile("Exeter bins online")).check()
+    page.get_by_label("Project title").fill("Exeter parking permits")
+    button(page, "Continue")
+    expect(page.locator("h1")).to_have_text("Check the project before you start it")
+    look(pat, "setup-start-project-check")
+    button(page, "Start project")
+    expect(page.locator(".govuk-panel")).to_contain_text("Project started")
+    page.get_by_role("link", name="Go to the project").click()
+    expect(page.locator("h1")).to_contain_text("Exeter parking permits")
+
     # ... then, with JavaScript off, withdraws Torbay with a reason
     pat = signed_in(browser, site, "pat", js=False)
     page = pat.page
@@ -319,7 +334,14 @@ def test_a_programme_is_set_up_from_the_pages_by_the_people_named_in_the_audit_l
         by_event[("Project", "MembersEngaged")] == by_event[("Project", "ConcernRaised")] == "pat"
     )
     assert [g.role for g in waymark.records.get_user("rio").grants] == ["reviewer"]
-    for event in ("Formed", "DetailsChanged", "CouncilEnrolled", "CouncilWithdrew", "Closed"):
+    for event in (
+        "Formed",
+        "DetailsChanged",
+        "CouncilEnrolled",
+        "ProjectStarted",
+        "CouncilWithdrew",
+        "Closed",
+    ):
         assert by_event[("Cohort", event)] == "pat", event
     for event in ("Registered", "ProfileUpdated", "FinancialContextAssessed", "MaturityAssessed"):
         assert by_event[("Council", event)] == "pat", event

@@ -105,6 +105,32 @@ def test_a_council_enrols_in_a_cohort_once() -> None:
     assert cohort.projects == {"GB-EXE": EXETER}
 
 
+def test_an_enrolled_council_starts_more_projects_which_it_leads() -> None:
+    cohort = a_cohort(("GB-EXE", EXETER), ("GB-DEV", DEVON))
+    parking = UUID(int=3)
+
+    cohort.start_project(council_code="GB-EXE", project_id=parking, actor=ACTOR, now=NOW)
+
+    assert cohort.projects == {"GB-EXE": EXETER, "GB-DEV": DEVON}
+    assert cohort.projects_led_by("GB-EXE") == [EXETER, parking]
+    assert cohort.projects_led_by("GB-DEV") == [DEVON]
+
+
+def test_only_an_enrolled_council_in_an_open_cohort_starts_another_project() -> None:
+    cohort = a_cohort(("GB-EXE", EXETER), ("GB-DEV", DEVON))
+
+    with refused(cohort, InvalidValue, field="council_code"):
+        cohort.start_project(council_code="GB-HCK", project_id=uuid4(), actor=ACTOR, now=NOW)
+    with refused(cohort, Conflict):
+        cohort.start_project(council_code="GB-EXE", project_id=DEVON, actor=ACTOR, now=NOW)
+    cohort.withdraw(council_code="GB-DEV", reason="The sponsor left.", actor=ACTOR, now=NOW)
+    with refused(cohort, Conflict):
+        cohort.start_project(council_code="GB-DEV", project_id=uuid4(), actor=ACTOR, now=NOW)
+    cohort.close(actor=ACTOR, now=NOW)
+    with refused(cohort, Conflict):
+        cohort.start_project(council_code="GB-EXE", project_id=uuid4(), actor=ACTOR, now=NOW)
+
+
 def test_a_withdrawn_council_keeps_its_project_in_the_cohort() -> None:
     cohort = a_cohort(("GB-EXE", EXETER), ("GB-DEV", DEVON))
 

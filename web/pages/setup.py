@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
@@ -56,6 +56,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 CSRF = Depends(form_csrf_token)
 LAUNCH = [CSRF, allow(Permission.LAUNCH_PROGRAMME)]
+B = TypeVar("B", ProjectIn, WithdrawalIn)
+
 MANAGE = [CSRF, allow(Permission.MANAGE_PROGRAMME)]
 REGISTER = [CSRF, allow(Permission.MANAGE_COUNCILS)]
 CHANGE_COUNCIL = [CSRF, MayChange]
@@ -1062,6 +1064,16 @@ async def enrol_councils(
     return _done(f"/cohorts/{cohort_id}", "enrolled", count=str(len(bodies)))
 
 
+def _councils_with_titles(taking_part: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each council taking part once, with the titles of the projects it leads."""
+    titles: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for p in taking_part:
+        titles.setdefault(p["council_code"], []).append(p["title"])
+        names[p["council_code"]] = p["council_name"] or p["council_code"]
+    return [(code, f"{names[code]}: {', '.join(t)}") for code, t in titles.items()]
+
+
 def _withdraw_journey(cohort: dict[str, Any], taking_part: list[dict[str, Any]]) -> Journey:
     cohort_id = cohort["cohort_id"]
     return Journey(
@@ -1083,34 +1095,40 @@ def _withdraw_journey(cohort: dict[str, Any], taking_part: list[dict[str, Any]])
         back=f"/cohorts/{cohort_id}",
         check_heading="Check before you withdraw the council",
         button="Withdraw council",
-        warning="A withdrawn council's project keeps its history but takes no more entries.",
-        choices={
-            "council_code": [
-                (p["council_code"], f"{p['council_name'] or p['council_code']}: {p['title']}")
-                for p in taking_part
-            ]
-        },
+        warning="A withdrawn council's projects keep their history but take no more entries.",
+        choices={"council_code": _councils_with_titles(taking_part)},
     )
 
 
-def _withdrawal(waymark: Any, cohort_id: UUID) -> Journey:
+def _taking_part(waymark: Any, cohort_id: UUID) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The open cohort and its projects not withdrawn."""
     found = _open_cohort(waymark, cohort_id)
-    taking_part = [p for p in waymark.queries.projects_of(cohort_id) if not p["withdrawn"]]
-    return _withdraw_journey(found, taking_part)
+    return found, [p for p in waymark.queries.projects_of(cohort_id) if not p["withdrawn"]]
+
+
+def _withdrawal(waymark: Any, cohort_id: UUID) -> Journey:
+    return _withdraw_journey(*_taking_part(waymark, cohort_id))
+
+
+def _answers_naming_a_council(
+    model: type[B], journey: Journey, raw: dict[str, str], unchosen: str
+) -> tuple[B | None, list[FieldError]]:
+    """The answers as ``model``, the council among the journey's choices (else ``unchosen``)."""
+    errors: list[FieldError] = []
+    body = _validate(model, journey.fields, body_values(journey.fields, raw), errors)
+    allowed = {code for code, _ in journey.choices["council_code"]}
+    if body is not None and body.council_code.strip().upper() not in allowed:
+        errors.append(FieldError("council_code", unchosen, "#council_code"))
+        body = None
+    return body, errors
 
 
 def _withdraw_answers(
     journey: Journey, raw: dict[str, str]
 ) -> tuple[WithdrawalIn | None, list[FieldError]]:
-    errors: list[FieldError] = []
-    body = _validate(WithdrawalIn, journey.fields, body_values(journey.fields, raw), errors)
-    allowed = {code for code, _ in journey.choices["council_code"]}
-    if body is not None and body.council_code.strip().upper() not in allowed:
-        errors.append(
-            FieldError("council_code", "Select the council that is withdrawing", "#council_code")
-        )
-        body = None
-    return body, errors
+    return _answers_naming_a_council(
+        WithdrawalIn, journey, raw, "Select the council that is withdrawing"
+    )
 
 
 @router.get("/cohorts/{cohort_id}/withdraw", dependencies=MANAGE)
@@ -1153,6 +1171,103 @@ async def withdraw_council(
     return _done(f"/cohorts/{cohort_id}", "withdrawn", council=body.council_code.strip().upper())
 
 
+# -- an enrolled council starts another project --------------------------------------------
+
+
+def _start_journey(cohort: dict[str, Any], taking_part: list[dict[str, Any]]) -> Journey:
+    cohort_id = cohort["cohort_id"]
+    return Journey(
+        heading="Start another project",
+        caption=cohort["name"],
+        lead="A council enrolled in the cohort may lead more than one project in it.",
+        fields=(
+            Question(
+                "council_code",
+                "entry",
+                True,
+                question="Which council leads the project?",
+                help="Councils enrolled in the cohort, with the projects they lead already",
+            ),
+            Question(
+                "title",
+                "text",
+                True,
+                question="Project title",
+                help="What the project is, in a few words",
+                limit=300,
+            ),
+        ),
+        action=f"/cohorts/{cohort_id}/projects/new",
+        confirm=f"/cohorts/{cohort_id}/projects/new/confirm",
+        back=f"/cohorts/{cohort_id}",
+        check_heading="Check the project before you start it",
+        button="Start project",
+        choices={"council_code": _councils_with_titles(taking_part)},
+    )
+
+
+def _starting(waymark: Any, cohort_id: UUID) -> Journey:
+    return _start_journey(*_taking_part(waymark, cohort_id))
+
+
+def _start_answers(
+    journey: Journey, raw: dict[str, str]
+) -> tuple[ProjectIn | None, list[FieldError]]:
+    return _answers_naming_a_council(
+        ProjectIn, journey, raw, "Select the council that leads the project"
+    )
+
+
+@router.get("/cohorts/{cohort_id}/projects/new", dependencies=MANAGE)
+def new_project(
+    cohort_id: UUID, request: Request, pages: PagesDep, waymark: WaymarkDep
+) -> HTMLResponse:
+    journey = _starting(waymark, cohort_id)
+    return _form(request, pages, journey, _raw(journey.fields, request.query_params), [])
+
+
+@router.post("/cohorts/{cohort_id}/projects/new", dependencies=MANAGE)
+async def check_project(
+    cohort_id: UUID, request: Request, pages: PagesDep, waymark: WaymarkDep
+) -> HTMLResponse:
+    journey = _starting(waymark, cohort_id)
+    raw = _raw(journey.fields, await request.form())
+    _, errors = _start_answers(journey, raw)
+    if errors:
+        return _form(request, pages, journey, raw, errors)
+    return _check(request, pages, journey, raw, journey.action)
+
+
+@router.post("/cohorts/{cohort_id}/projects/new/confirm", dependencies=MANAGE)
+async def start_project(
+    cohort_id: UUID, request: Request, pages: PagesDep, waymark: WaymarkDep, actor: ActorDep
+) -> Response:
+    journey = _starting(waymark, cohort_id)
+    form = await request.form()
+    raw = _raw(journey.fields, form)
+    body, errors = _start_answers(journey, raw)
+    if body is None:
+        return _form(request, pages, journey, raw, errors)
+    try:
+        written = waymark.records.enrol_council(
+            cohort_id=cohort_id,
+            council_code=body.council_code,
+            title=body.title,
+            actor=actor,
+            idempotency_key=_key(form),
+        )
+    except InvalidValue as error:
+        return _form(request, pages, journey, raw, [_domain_error(journey.fields, error)])
+    except Conflict as error:
+        return _form(request, pages, journey, raw, [_conflict(error)])
+    return _done(
+        f"/cohorts/{cohort_id}",
+        "started",
+        council=body.council_code.strip().upper(),
+        project=str(written.id),
+    )
+
+
 @router.get("/cohorts/{cohort_id}/done", dependencies=[allow(Permission.READ_COHORT)])
 def cohort_done(
     cohort_id: UUID,
@@ -1162,6 +1277,7 @@ def cohort_done(
     what: Annotated[str, Query(max_length=30)] = "",
     count: Annotated[int, Query(ge=0, le=10_000)] = 0,
     council: Annotated[str, Query(max_length=64)] = "",
+    project: UUID | None = None,
 ) -> HTMLResponse:
     found = waymark.queries.cohort(cohort_id)
     return pages.render(
@@ -1171,6 +1287,7 @@ def cohort_done(
         cohort=found,
         count=count,
         council=council,
+        project=project,
         programme=waymark.queries.programme(UUID(found["programme_id"])),
         subject="cohort",
     )
