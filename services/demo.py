@@ -288,6 +288,20 @@ def load_demo(records: DecisionRecords, today: date | None = None) -> bool:
         need_segmentation="mostly_universal",
     )
     record("GB-EXE", "phase_changed", day(5), phase="alpha", reason="Discovery complete.")
+    # ... and, once its first project is in alpha, a second project it leads in the cohort
+    plan.add(
+        plan.at(day(5), 2),
+        partial(_enrol, records, ids, "GB-EXE", "Parking permit renewals"),
+        name="GB-EXE-parking",
+    )
+    record("GB-EXE-parking", "phase_changed", day(6), phase="discovery")
+    record(
+        "GB-EXE-parking",
+        "problem_statement_iterated",
+        day(6, 1),
+        statement="Residents renewing a parking permit post proof of address every year.",
+        why="Renewals are a tenth of the contact centre's calls in March.",
+    )
     record(
         "GB-EXE",
         "way_of_working_chosen",

@@ -26,6 +26,8 @@ def test_the_demo_shows_every_kind_across_councils_of_different_types_and_segmen
     programme_id = waymark.queries.programmes()[0]["programme_id"]
     cohorts = waymark.queries.cohorts_of(UUID(programme_id))
     projects = waymark.queries.projects_of(UUID(cohorts[0]["cohort_id"]))
+    # ... Exeter leading two projects in the cohort
+    assert sorted(p["council_code"] for p in projects).count("GB-EXE") == 2
     kinds: set[str] = set()
     phases: list[str] = []
     for row in projects:
