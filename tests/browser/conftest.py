@@ -28,6 +28,7 @@ from playwright.sync_api import (
     Response,
     sync_playwright,
 )
+from playwright.sync_api import Error as PlaywrightError
 
 from services.container import Waymark
 from services.settings import Settings
@@ -199,6 +200,25 @@ def open_as(site: Site, browser: Browser) -> Iterator[Callable[..., Visit]]:
         context.close()
 
 
+#: What Chromium says when a script is added to a page that a click is navigating away
+#: from (the click returns before the next page has loaded).
+_NAVIGATING = ("Cannot read properties of null", "Execution context was destroyed")
+
+
+def _add_axe(page: Page) -> None:
+    """Add axe-core to the page once it has loaded; if a navigation was still under way,
+    to the page it led to."""
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            page.add_script_tag(url="/static/vendor/axe.min.js")
+            return
+        except PlaywrightError as error:
+            if attempt == 2 or not any(text in str(error) for text in _NAVIGATING):
+                raise
+            time.sleep(0.2)
+
+
 def look(visit: Visit, name: str, *, axe: bool = True) -> None:
     """Check the page as it is now: no console errors (so nothing the CSP refused), no
     WCAG 2.2 A or AA violations and no breach of its best practices that axe-core finds
@@ -207,7 +227,7 @@ def look(visit: Visit, name: str, *, axe: bool = True) -> None:
     page = visit.page
     assert not visit.problems, f"{name}: console errors {visit.problems}"
     if axe:
-        page.add_script_tag(url="/static/vendor/axe.min.js")
+        _add_axe(page)
         violations = page.evaluate(
             """async (tags) => {
                 // Every rule on the whole page, but "all content in landmarks" (region):
