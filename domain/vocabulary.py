@@ -215,3 +215,21 @@ class Role(StrEnum):
     PROGRAMME_MANAGER = "programme_manager"
     REVIEWER = "reviewer"
     PARTICIPANT = "participant"
+
+
+#: The record's choice values that plain capitalisation would get wrong, in words.
+CHOICE_WORDS = {
+    "lga": "LGA",
+    "solace": "Solace",
+    "socitm": "Socitm",
+    "localgov_digital": "LocalGov Digital",
+    "20th_century_suppliers": "20th-century suppliers",
+    "21st_century_suppliers": "21st-century suppliers",
+    "digital_exclusion_rurality": "Digital exclusion: rurality",
+    "digital_exclusion_poverty": "Digital exclusion: relative poverty",
+    "digital_exclusion_educational_needs": "Digital exclusion: educational needs",
+    "open_source_or_commercial": "Open source or commercial",
+    "local_digital_declaration": "Local Digital Declaration",
+    "ministry": "The ministry",
+    "own_organisation": "Own organisation",
+}

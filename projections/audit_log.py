@@ -38,8 +38,9 @@ def event_name(event: Any) -> tuple[str, str]:
 class AuditLog(ReadModel):
     name = "audit_log"
     # 2: amounts of money in summaries as £125,000.00; 3: an entry's kind and decided
-    # date, a user's name (``subject``), and users' role changes in words
-    version = 3
+    # date, a user's name (``subject``), and users' role changes in words; 4: choices
+    # in summaries as their words say them ("From LGA", not "From lga")
+    version = 4
     rebuild_weight = 2
     tables = ("audit_log", "audit_users")
 

@@ -37,7 +37,9 @@ ENTRY_COLUMNS = (
 
 class CohortTimeline(EntryReadModel):
     name = "cohort_timeline"
-    version = 5  # 5: partner spells (tl_partners), for a council's projects as a partner
+    # 5: partner spells (tl_partners), for a council's projects as a partner; 6: choices
+    # in summaries as their words say them ("From LGA", not "From lga")
+    version = 6
     rebuild_weight = 3
     reference = ProjectsAndCouncils("tl")
     partners = PartnerSpells("tl")

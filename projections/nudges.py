@@ -29,7 +29,8 @@ class NudgeQuery:
     """Whose nudges, counted to ``today``.
 
     ``programme_ids``: every project of these programmes (a programme manager's).
-    ``council_codes``: these councils' projects, in whichever programme (a participant's).
+    ``council_codes``: these councils' projects, those they lead and those they are
+    partners of now, in whichever programme (a participant's).
     """
 
     today: date
@@ -138,6 +139,11 @@ def _projects_in_scope(tx: Transaction, query: NudgeQuery) -> list[dict[str, Any
             found[row["project_id"]] = row
     if query.council_codes:
         for row in tx.all_in(f"{sql} p.council_code IN", query.council_codes):
+            found[row["project_id"]] = row
+        partnered = (
+            f"{sql} p.project_id IN (SELECT project_id FROM dir_partners WHERE council_code IN"
+        )
+        for row in tx.all_in(partnered, query.council_codes, then=")"):
             found[row["project_id"]] = row
     return list(found.values())
 

@@ -79,7 +79,9 @@ class Search(EntryReadModel):
     entry its chain starts from (the earlier values stay findable, as history)."""
 
     name = "search"
-    version = 4  # 4: an entry's terms take its corrections' replacement values
+    # 4: an entry's terms take its corrections' replacement values; 5: choices in
+    # summaries as their words say them ("From LGA", not "From lga")
+    version = 5
     rebuild_weight = 4
     reference = ProjectsAndCouncils("srch")
     entries_table = "search_entries"

@@ -16,6 +16,7 @@ from domain.fields import Choice, Field, Money
 from domain.programme import Programme
 from domain.project import ENTRY_KINDS
 from domain.user import User
+from domain.vocabulary import CHOICE_WORDS
 
 
 def _short(text: Any, limit: int = 120) -> str:
@@ -36,6 +37,11 @@ def _label(value: Any) -> str:
     return str(value or "").replace("_", " ")
 
 
+def _cap(value: Any) -> str:
+    """A choice as words starting with a capital: "Share", "LGA", "Local Digital Declaration"."""
+    return CHOICE_WORDS.get(str(value or "")) or _label(value).capitalize()
+
+
 def _cost(v: Mapping[str, Any]) -> str:
     cost = v.get("estimated_cost")
     return f" (est. {pounds(cost)})" if cost is not None else ""
@@ -49,24 +55,24 @@ def _note(v: Mapping[str, Any], name: str) -> str:
 SUMMARY_LINES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "problem_statement_iterated": lambda v: str(v.get("statement") or ""),
     "capacity_decided": lambda v: (
-        f"{_label(v.get('choice')).capitalize()}: {v.get('capability')}{_cost(v)}"
+        f"{_cap(v.get('choice'))}: {v.get('capability')}{_cost(v)}"
         + (f" with {', '.join(v['shared_with'])}" if v.get("shared_with") else "")
     ),
     "sponsor_check_in": lambda v: (
         f"Team health {v.get('team_health')}{_note(v, 'team_health_note')}"
     ),
     "case_for_change": lambda v: str(v.get("narrative_fit") or ""),
-    "capacity_built": lambda v: f"{_label(v.get('area')).capitalize()}: {v.get('what_was_done')}",
+    "capacity_built": lambda v: f"{_cap(v.get('area'))}: {v.get('what_was_done')}",
     "way_of_working_chosen": lambda v: (
-        f"{_label(v.get('project_method')).capitalize()} method"
+        f"{_cap(v.get('project_method'))} method"
         + (f", {v['architecture']} architecture" if v.get("architecture") else "")
     ),
-    "stance_taken": lambda v: f"{_label(v.get('topic')).capitalize()}: {v.get('position')}",
+    "stance_taken": lambda v: f"{_cap(v.get('topic'))}: {v.get('position')}",
     "phase_changed": lambda v: f"Moved to {_label(v.get('phase'))}{_note(v, 'reason')}",
     "members_engaged": lambda v: str(v.get("how") or ""),
-    "concern_raised": lambda v: f"{_label(v.get('category')).capitalize()}: {v.get('description')}",
+    "concern_raised": lambda v: f"{_cap(v.get('category'))}: {v.get('description')}",
     "concern_resolved": lambda v: f"Resolved: {v.get('resolution')}",
-    "support_requested": lambda v: f"From {_label(v.get('from_whom'))}: {v.get('wish')}",
+    "support_requested": lambda v: f"From {_cap(v.get('from_whom'))}: {v.get('wish')}",
     "support_answered": lambda v: f"Support {_label(v.get('status'))}{_note(v, 'detail')}",
     "output_published": lambda v: f"Published {_label(v.get('output_kind'))}: {v.get('title')}",
     "output_reused": lambda v: (
@@ -93,8 +99,7 @@ SUMMARY_LINES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     "benefit_closed": lambda v: f"Benefit {_label(v.get('outcome'))}: {v.get('reason')}",
     "assessment_held": lambda v: (
-        f"{_label(v.get('phase')).capitalize()} assessment: {_label(v.get('result'))}"
-        f"{_note(v, 'conditions')}"
+        f"{_cap(v.get('phase'))} assessment: {_label(v.get('result'))}{_note(v, 'conditions')}"
     ),
     "entry_made_public": lambda v: f"Made public: entry {v.get('made_public_entry_id')}",
     "entry_corrected": lambda v: f"Corrected ({_label(v.get('reason_kind'))}): {v.get('reason')}",
@@ -109,7 +114,7 @@ def _answer(spec: Field, value: Any) -> str:
     if isinstance(spec, Money):
         return pounds(value)
     if isinstance(spec, Choice):
-        return _label(value).capitalize()
+        return _cap(value)
     return str(value)
 
 
@@ -158,10 +163,10 @@ def _field_words(kind: str, name: str, value: Any) -> tuple[str, str]:
     if name == "decided_on":
         return "Date decided", str(value)
     if spec is None:
-        return _label(name).capitalize(), str(value)
+        return _cap(name), str(value)
     if value in (None, "", [], {}):
-        return spec.label or _label(name).capitalize(), "nothing"
-    return spec.label or _label(name).capitalize(), _answer(spec, value)
+        return spec.label or _cap(name), "nothing"
+    return spec.label or _cap(name), _answer(spec, value)
 
 
 def changes_line(kind: str, changes: list[dict[str, Any]]) -> str:
@@ -186,13 +191,11 @@ def summarise_event(event: Any) -> str:
     if kind and hasattr(event, "values"):
         return summarise_entry(kind, event.values())
     if isinstance(event, Cohort.SessionHeld):
-        return _short(
-            f"{_label(event.session_kind).capitalize()} on {event.held_on}: {event.topic}"
-        )
+        return _short(f"{_cap(event.session_kind)} on {event.held_on}: {event.topic}")
     if isinstance(event, Programme.PublishingChanged):
         return "Publishing allowed" if event.allowed else "Publishing no longer allowed"
     if isinstance(event, (User.RoleGranted, User.RoleRevoked)):  # which role, and where
-        role = _label(event.role).capitalize()
+        role = _cap(event.role)
         if getattr(event, "programme_id", None):
             return f"{role} of programme {event.programme_id}"
         if getattr(event, "council_code", None):

@@ -18,6 +18,7 @@ from email import policy
 from email.message import EmailMessage
 from time import monotonic, sleep
 from typing import Any
+from uuid import UUID
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -218,7 +219,7 @@ def _build_world(client: TestClient) -> dict[str, str]:
         )
         if address:
             records.record_email(username=username, email=address, actor="t")
-    return {"old_concern": str(old.id)}
+    return {"old_concern": str(old.id), "exeter": str(exeter)}
 
 
 def test_each_manager_gets_one_digest_a_week_naming_their_quiet_projects_and_old_concerns(
@@ -315,6 +316,48 @@ def test_each_manager_gets_one_digest_a_week_naming_their_quiet_projects_and_old
     operations = server.get("/operations")
     assert operations.status_code == 200
     assert operations.text.count("govuk-tag--green") == 8
+
+
+def test_a_partner_council_s_people_are_nudged_about_the_projects_it_is_a_partner_of(
+    server: TestClient,
+) -> None:
+    # Given Exeter's quiet project, with a wish unanswered, and a participant of Hackney
+    exeter = UUID(_build_world(server)["exeter"])
+    waymark = _waymark(server)
+    records = waymark.records
+    records.register_user(username="hana", display_name=None, actor="t")
+    records.grant_role(
+        username="hana", role="participant", programme_id=None, council_code="GB-HCK", actor="t"
+    )
+
+    def exeter_in_digest() -> list[str]:
+        waymark.projector.catch_up()
+        digest = waymark.digests.of("hana", DIGEST_DAY)
+        assert digest is not None
+        return [line for line in digest.lines() if "Exeter: Bins" in line]
+
+    assert exeter_in_digest() == []
+
+    # When Hackney joins it as a partner, the digest names it; when it leaves, no more
+    def partner(kind: str) -> None:
+        records.record_entry(
+            project_id=exeter,
+            kind=kind,
+            decided_on=None,
+            values={"council_code": "GB-HCK", "reason": "Shared housing team"},
+            actor="t",
+        )
+
+    partner("partner_joined")
+    assert exeter_in_digest() == [
+        f"- Exeter: Bins (Cohort 1), nothing recorded since {TODAY.isoformat()}",
+        f"- Exeter: Bins (Cohort 1), concern raised {TODAY.isoformat()} (40 days open),"
+        " Privacy: Bin sensor data kept too long",
+        f"- Exeter: Bins (Cohort 1), asked {TODAY.isoformat()} of LGA:"
+        " A data protection officer's hour",
+    ]
+    partner("partner_left")
+    assert exeter_in_digest() == []
 
 
 def test_a_send_that_fails_is_recorded_and_a_later_run_retries_it(

@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.entry_kinds import DECIDED_ON
 from domain.project import ENTRY_KINDS
+from domain.vocabulary import CHOICE_WORDS
 
 #: Wording a page gives a field in a place of its own: (label, hint) by "place.field".
 PLACES: dict[str, tuple[str, str]] = {
@@ -22,21 +23,10 @@ PLACES: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: Choice values that plain capitalisation would get wrong.
+#: Choice values that plain capitalisation would get wrong: the record's own, and the
+#: comparison's scale bands, by population.
 CHOICES = {
-    "lga": "LGA",
-    "solace": "Solace",
-    "socitm": "Socitm",
-    "localgov_digital": "LocalGov Digital",
-    "20th_century_suppliers": "20th-century suppliers",
-    "21st_century_suppliers": "21st-century suppliers",
-    "digital_exclusion_rurality": "Digital exclusion: rurality",
-    "digital_exclusion_poverty": "Digital exclusion: relative poverty",
-    "digital_exclusion_educational_needs": "Digital exclusion: educational needs",
-    "open_source_or_commercial": "Open source or commercial",
-    "local_digital_declaration": "Local Digital Declaration",
-    "ministry": "The ministry",
-    "own_organisation": "Own organisation",
+    **CHOICE_WORDS,
     # the comparison's scale bands, by population
     "under_100k": "Under 100,000",
     "100k_to_250k": "100,000 to 250,000",
