@@ -672,7 +672,16 @@ def comparison(db: Database, query: ComparisonQuery) -> list[dict[str, Any]]:
         )
         row["share_partners"] = sorted(set(row["shares_with"]) | set(row["shared_with_by"]))
         row["share_partnerships"] = len(row["share_partners"])
-    rows.sort(key=lambda r: (r["cohort_name"], r["council_name"] or "", r["council_code"]))
+    # A council's several projects in a cohort by title, so that the order holds still
+    rows.sort(
+        key=lambda r: (
+            r["cohort_name"],
+            r["council_name"] or "",
+            r["council_code"],
+            r["title"],
+            r["project_id"],
+        )
+    )
     return rows
 
 

@@ -398,7 +398,7 @@ def list_projects(db: Database, cohort_id: str) -> list[dict[str, Any]]:
     return db.all(
         "SELECT p.*, c.name AS council_name FROM dir_projects p"
         " LEFT JOIN dir_councils c ON c.code = p.council_code"
-        " WHERE p.cohort_id = ? ORDER BY c.name, p.council_code",
+        " WHERE p.cohort_id = ? ORDER BY c.name, p.council_code, p.title, p.project_id",
         (cohort_id,),
     )
 

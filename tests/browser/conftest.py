@@ -125,8 +125,10 @@ def site(browser: Browser, site_settings: Settings) -> Iterator[Site]:
     waymark.queries.fresh(waymark.projector.log.head())
     programme = waymark.queries.programmes()[0]["programme_id"]
     cohort = waymark.queries.cohorts_of(UUID(programme))[0]["cohort_id"]
+    # Each council's first project in the cohort (Exeter starts a second in week 5)
     projects = {
-        p["council_code"]: p["project_id"] for p in waymark.queries.projects_of(UUID(cohort))
+        code: str(project_id)
+        for code, project_id in waymark.records.get_cohort(UUID(cohort)).projects.items()
     }
     url = f"http://127.0.0.1:{port}"
     found = Site(url, waymark, programme, cohort, projects)

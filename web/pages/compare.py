@@ -104,6 +104,23 @@ def council_of(row: dict[str, Any]) -> str:
     return str(row["council_name"] or row["council_code"])
 
 
+def named(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The comparison's rows, each with the ``name`` it goes by in the charts and the
+    tables after the first: its council's, and the project's title too where the council
+    leads more than one project in the cohort (two bars called "Exeter City Council"
+    would not say which is which)."""
+    leads = Counter(r["council_code"] for r in rows)
+    return [
+        {
+            **r,
+            "name": council_of(r)
+            if leads[r["council_code"]] == 1
+            else f"{council_of(r)}: {r['title']}",
+        }
+        for r in rows
+    ]
+
+
 def choices_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "type": "bar",
@@ -111,7 +128,7 @@ def choices_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "stacked": True,
         "label": "Bar chart of each council's capacity choices: make, buy, share and "
         "experiment. The table below has the same figures.",
-        "labels": [council_of(r) for r in rows],
+        "labels": [r["name"] for r in rows],
         "series": [
             {"key": c, "label": words.label(c), "values": [r["capacity_choices"][c] for r in rows]}
             for c in CHOICES
@@ -154,7 +171,7 @@ def health_chart(weeks: list[Week], projects: list[dict[str, Any]]) -> dict[str,
         "check-in by the end of each week. The table below has the same answers.",
         "labels": [f"Week {w.number}" for w in weeks],
         "series": [
-            {"label": council_of(p), "values": [level(w, p["project_id"]) for w in weeks]}
+            {"label": p["name"], "values": [level(w, p["project_id"]) for w in weeks]}
             for p in projects
         ],
         "levels": [words.label(h) for h in HEALTH],
@@ -248,7 +265,7 @@ def compare(
     as_of = past_day(raw, errors, today)
     day = as_of.date() if as_of is not None else None
     freshness = waymark.queries.fresh(wait_for)
-    rows = waymark.queries.comparison_of_cohort(cohort_id, as_of=as_of)
+    rows = named(waymark.queries.comparison_of_cohort(cohort_id, as_of=as_of))
     counted_to = day or today
     weeks = []
     for number in week_numbers(starts_on, ends_on, counted_to):
