@@ -62,27 +62,41 @@ def test_the_demo_participant_is_one_click_from_their_project_and_marked_in_the_
     page.get_by_role("link", name="About Exeter City Council").click()
     projects = page.get_by_role("region", name="Cohorts and projects")
     expect(projects.get_by_role("link", name="Bin collection information online")).to_be_visible()
-    expect(projects.get_by_role("link", name="Cohort 1")).to_be_visible()
+    # and its second project in the same cohort, each beside a link to the cohort
+    expect(projects.get_by_role("link", name="Parking permit renewals")).to_be_visible()
+    expect(projects.get_by_role("link", name="Cohort 1")).to_have_count(2)
     look(visit, "council-participant")
 
-    # Their cohort's comparison is a link from home too, and marks their council's row
+    # Their cohort's comparison is a link from home too, and marks their council's rows
+    # (one for each of its two projects)
     visit.goto("/")
     page.get_by_role("link", name="Compare the councils").first.click()
     expect(page.locator("h1")).to_have_text("Compare councils")
     own = page.locator("tr[aria-current='true']")
-    expect(own).to_have_count(1)
-    expect(own.locator("th")).to_contain_text("Exeter City Council")
-    expect(own.locator(".govuk-tag", has_text="Your council")).to_be_visible()
-    marked = own.locator("th").evaluate("th => getComputedStyle(th).backgroundColor")
+    expect(own).to_have_count(2)
+    for row in own.all():
+        expect(row.locator("th")).to_contain_text("Exeter City Council")
+        expect(row.locator(".govuk-tag", has_text="Your council")).to_be_visible()
+    marked = own.first.locator("th").evaluate("th => getComputedStyle(th).backgroundColor")
     plain = page.locator("tbody tr:not([aria-current]) th").first.evaluate(
         "th => getComputedStyle(th).backgroundColor"
     )
     assert marked != plain, (marked, plain)
     caption = page.locator("caption", has_text=SIDE_BY_SIDE)
-    expect(caption).to_contain_text("Your council’s row (Exeter City Council)")
-    # with the cohort's medians beside their council's figures
+    expect(caption).to_contain_text(
+        "Your council’s rows (Exeter City Council, one for each of its projects)"
+    )
+    # with the cohort's medians beside their council's figures, a column for each project
     medians = page.get_by_role("region", name="The cohort’s middle values")
-    expect(medians.locator("thead")).to_contain_text("Your council: Exeter City Council")
+    expect(medians.locator("thead th")).to_have_text(
+        [
+            "Figure",
+            "Cohort median",
+            "Councils counted",
+            "Your council: Exeter City Council: Bin collection information online",
+            "Your council: Exeter City Council: Parking permit renewals",
+        ]
+    )
     expect(medians.locator("tbody tr")).to_have_count(7)
     # and the support asks by whom they are asked of
     expect(page.locator("#support ~ h3", has_text="LocalGov Digital")).to_be_visible()

@@ -26,7 +26,14 @@ Open = Callable[..., Visit]
 
 
 def drawn_charts(page: Page) -> list[dict[str, Any]]:
-    """What Chart.js drew on each canvas: its kind, labels, series and size."""
+    """What Chart.js drew on each canvas: its kind, labels, series and size, once the
+    page's module script has drawn a chart in every place for one."""
+    page.wait_for_function(
+        """() => [...document.querySelectorAll(".app-chart")].every(place => {
+            const canvas = place.querySelector("canvas");
+            return canvas && window.Chart && Chart.getChart(canvas);
+        })"""
+    )
     result: list[dict[str, Any]] = page.evaluate(
         """() => [...document.querySelectorAll(".app-chart canvas")].map(canvas => {
             const chart = Chart.getChart(canvas);
