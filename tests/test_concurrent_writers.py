@@ -19,6 +19,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.errors import Conflict, DateTooEarly
 from services.container import Waymark
 from services.records import DecisionRecords
 from services.settings import Settings
@@ -153,3 +154,47 @@ def test_an_instance_writing_after_another_reads_what_the_other_wrote(
     project = second.get_project(project_id)
     assert [project.statement_text(v) for v in (1, 2, 3)] == ["One.", "Two.", "Three."]
     assert first.conflicts_retried == second.conflicts_retried == 0
+
+
+def test_a_write_sees_what_another_instance_changed_of_the_cohort_since_its_last(
+    two_instances: tuple[Waymark, Waymark],
+) -> None:
+    """Each write keeps its cohort's facts (start, closed) and reads only the cohort's
+    events since: a change made by another process must still count at the next write."""
+    first, second = (waymark.records for waymark in two_instances)
+    project_id = a_project(first)
+    cohort_id = first.get_project(project_id).cohort_id
+
+    def check_in(records: DecisionRecords, on: date) -> int:
+        return records.record_entry(
+            project_id=project_id,
+            kind="sponsor_check_in",
+            decided_on=on,
+            values={"team_health": "green"},
+            actor="first",
+        ).version
+
+    # Given the first instance has written to the cohort's project (its facts are kept)
+    assert check_in(first, date(2026, 2, 2)) == 2
+    assert first.cohort_facts(cohort_id).starts_on == date(2026, 1, 5)
+
+    # When the other instance moves the cohort's start later, a check-in decided
+    # before the new start needs confirming, in the first instance too
+    second.change_cohort_details(
+        cohort_id=cohort_id,
+        name="Cohort 1",
+        starts_on=date(2026, 3, 2),
+        ends_on=date(2026, 6, 26),
+        actor="second",
+    )
+    with pytest.raises(DateTooEarly, match="2026-03-02"):
+        check_in(first, date(2026, 2, 9))
+    assert check_in(first, date(2026, 3, 9)) == 3
+
+    # and once the other instance closes the cohort, the first records nothing more
+    second.close_cohort(cohort_id=cohort_id, actor="second")
+    with pytest.raises(Conflict, match="the cohort is closed"):
+        check_in(first, date(2026, 3, 16))
+    facts = first.cohort_facts(cohort_id)
+    assert facts.closed and facts.version == second.get_cohort(cohort_id).version
+    assert first.get_project(project_id).version == 3
