@@ -671,6 +671,9 @@ def create_demo_users(waymark: Waymark) -> list[DemoSignIn]:
         ("manager", "programme_manager", programme_id, None, "the demo programme"),
         ("reviewer", "reviewer", None, None, "reads everything, writes nothing"),
         ("exeter", "participant", None, "GB-EXE", "Exeter City Council"),
+        # Devon leads its own project and is a partner on Exeter's bins project: a
+        # partner's view, tried from the demo's sign-ins.
+        ("devon", "participant", None, "GB-DEV", "Devon County Council, a partner to Exeter"),
     ]
     sign_ins = []
     for username, role, programme, council, scope in people:

@@ -6,11 +6,14 @@ from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
 import pytest
+from fastapi.testclient import TestClient
 
 from domain.errors import NotFound
 from domain.project import ENTRY_KINDS, Project
 from services.container import Waymark
 from services.demo import load_and_sign_demo, load_demo
+from services.settings import Settings
+from web.app import create_app
 
 
 def test_the_demo_shows_every_kind_across_councils_of_different_types_and_segments(
@@ -98,3 +101,39 @@ def test_the_demo_is_recorded_over_the_cohorts_weeks_so_the_past_can_be_read(
     # And before anything was recorded, the project had not started
     with pytest.raises(NotFound):
         records.get_project(exeter, as_of=instants[0] - timedelta(seconds=1))
+
+
+def test_the_demo_has_a_partner_council_s_participant_who_records_on_the_partnered_project(
+    settings: Settings,
+) -> None:
+    """Devon is a partner on Exeter's bins project in the demo: its participant signs in
+    with the demo's password, follows the cohort, and records on Devon's own project
+    and on the one it is a partner on, not on Exeter's other project nor Hackney's."""
+    with TestClient(create_app(settings, demo=True)) as client:
+        signed_in = client.post(
+            "/auth/sign-in", data={"username": "devon", "password": "demo-devon-password"}
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        start = client.get("/")
+        assert "Bin collection information online" in start.text
+        assert "Adult social care front door" in start.text
+        client.cookies.clear()
+
+        waymark: Waymark = client.app.state.waymark  # type: ignore[attr-defined]
+        token = waymark.credentials.issue_token("devon", label="test")
+        programme_id = waymark.queries.programmes()[0]["programme_id"]
+        cohort_id = waymark.queries.cohorts_of(UUID(programme_id))[0]["cohort_id"]
+        projects = {p["title"]: p for p in waymark.queries.projects_of(UUID(cohort_id))}
+        assert projects["Bin collection information online"]["partner_council_codes"] == ["GB-DEV"]
+
+        def check_in(title: str) -> int:
+            return client.post(
+                f"/api/projects/{projects[title]['project_id']}/entries",
+                json={"kind": "sponsor_check_in", "team_health": "green"},
+                headers={"Authorization": f"Bearer {token}"},
+            ).status_code
+
+        assert check_in("Bin collection information online") == 201
+        assert check_in("Adult social care front door") == 201
+        assert check_in("Parking permit renewals") == 403
+        assert check_in("Housing repairs reporting") == 403

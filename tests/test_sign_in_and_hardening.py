@@ -124,7 +124,7 @@ def test_outside_demo_mode_the_server_refuses_demo_credentials(settings: Setting
 
 def test_demo_mode_creates_a_user_per_role_who_can_sign_in(settings: Settings) -> None:
     with TestClient(create_app(settings, demo=True)) as client:
-        for username in ("admin", "manager", "reviewer", "exeter"):
+        for username in ("admin", "manager", "reviewer", "exeter", "devon"):
             response = client.post(
                 "/auth/sign-in",
                 data={"username": username, "password": f"demo-{username}-password"},
@@ -133,13 +133,14 @@ def test_demo_mode_creates_a_user_per_role_who_can_sign_in(settings: Settings) -
             client.cookies.clear()
         roles = {
             u: waymark_of(client).records.get_user(u).grants[0].role
-            for u in ("admin", "manager", "reviewer", "exeter")
+            for u in ("admin", "manager", "reviewer", "exeter", "devon")
         }
     assert roles == {
         "admin": "admin",
         "manager": "programme_manager",
         "reviewer": "reviewer",
         "exeter": "participant",
+        "devon": "participant",
     }
 
 

@@ -49,7 +49,7 @@ def test_the_demo_server_prints_its_address_and_sign_ins_once_it_is_serving(
     sign_ins = dict(
         re.findall(r"^  (\S+) / (\S+)\s{3}", "\n".join(block), re.M)  # user / password
     )
-    assert set(sign_ins) == {"admin", "manager", "reviewer", "exeter"}
+    assert set(sign_ins) == {"admin", "manager", "reviewer", "exeter", "devon"}
     assert re.search(
         r"^  admin / demo-admin-password\s+admin, all of Waymark$", "\n".join(block), re.M
     )
