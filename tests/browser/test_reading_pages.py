@@ -40,6 +40,8 @@ def drawn_charts(page: Page) -> list[dict[str, Any]]:
             return {
                 type: chart.config.type,
                 labels: chart.data.labels,
+                // the labels drawn on the axis that names the bars or points
+                named: chart.scales[chart.options.indexAxis === "y" ? "y" : "x"].ticks.length,
                 series: chart.data.datasets.map(d => d.label),
                 role: canvas.getAttribute("role"),
                 label: canvas.getAttribute("aria-label"),
@@ -88,6 +90,7 @@ def test_a_participant_follows_the_cohort_comparison_and_its_charts(
         "London Borough of Hackney",
     ]
     assert column(page, "Capacity decisions by council and choice", 1) == choices["labels"]
+    assert choices["named"] == 4  # none skipped for want of room
     assert choices["series"] == ["Make", "Buy", "Share", "Experiment"]
     weeks = column(page, "Each council’s phase at the end of each week", 1)
     assert phases["labels"] == [w.splitlines()[0] for w in weeks] and len(weeks) >= 10

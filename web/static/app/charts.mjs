@@ -50,6 +50,9 @@ function barChart(spec) {
     stacked: spec.stacked,
     grid: { display: false },
     ticks: {
+      // Every council is named: height() leaves room for each label's lines, and a
+      // skipped label would leave a bar nobody can put a name to.
+      autoSkip: !horizontal,
       callback(value) {
         return horizontal ? wrap(this.getLabelForValue(value)) : this.getLabelForValue(value);
       },
@@ -137,8 +140,14 @@ function pathChart(spec) {
   };
 }
 
+// A horizontal bar chart's height, in rem: room for each bar, or for its label's lines
+// where they take more (a council's name and a project's title take four or five).
 function height(spec) {
-  return spec.horizontal ? Math.max(12, spec.labels.length * 3 + 8) : 22;
+  if (!spec.horizontal) {
+    return 22;
+  }
+  const rows = spec.labels.map((label) => Math.max(3, wrap(label).length * 1.4 + 0.6));
+  return Math.max(12, rows.reduce((sum, row) => sum + row, 0) + 8);
 }
 
 function draw(element, Chart) {
