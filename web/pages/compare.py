@@ -121,6 +121,18 @@ def named(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def one_per_council(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first row of each council: what is the council's, not its project's (who came
+    to the cohort's sessions), is shown once however many projects it leads."""
+    seen: set[str] = set()
+    found = []
+    for row in rows:
+        if row["council_code"] not in seen:
+            seen.add(row["council_code"])
+            found.append(row)
+    return found
+
+
 def choices_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "type": "bar",
@@ -314,6 +326,7 @@ def compare(
         cohort=cohort,
         programme=waymark.queries.programme(UUID(cohort["programme_id"])),
         rows=rows,
+        councils=one_per_council(rows),
         weeks=weeks,
         weeks_cut=bool(weeks) and weeks[0].number > 1,
         charts={
