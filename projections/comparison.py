@@ -894,19 +894,31 @@ def figure_of(row: dict[str, Any], figure: str) -> float | None:
     return float(value)
 
 
+#: The figures that are a council's own, not its project's: a council leading several
+#: projects in the cohort counts once in their medians.
+COUNCIL_FIGURES = frozenset({"population", "maturity"})
+
+
 def medians(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Each of ``MEDIAN_FIGURES``: its median over the rows of projects not withdrawn
-    that have it, and how many rows that was.
+    """Each of ``MEDIAN_FIGURES``: its median over the projects not withdrawn that have
+    it (over their councils, each once, for ``COUNCIL_FIGURES``), how many were
+    counted (``counted``) and of what (``of``: ``councils`` or ``projects``).
 
     A median, not a mean: a cohort is a handful of councils, and one county's
     population or one long-paused project would pull a mean away from most of them.
     """
     counted = [r for r in rows if not r["withdrawn"]]
+    councils: dict[str, dict[str, Any]] = {}
+    for row in counted:
+        councils.setdefault(row["council_code"], row)
     found = {}
     for figure in MEDIAN_FIGURES:
-        values = [v for v in (figure_of(r, figure) for r in counted) if v is not None]
+        of = "councils" if figure in COUNCIL_FIGURES else "projects"
+        chosen = list(councils.values()) if of == "councils" else counted
+        values = [v for v in (figure_of(r, figure) for r in chosen) if v is not None]
         found[figure] = {
             "median": statistics.median(values) if values else None,
-            "councils": len(values),
+            "counted": len(values),
+            "of": of,
         }
     return found

@@ -149,10 +149,14 @@ def test_the_comparison_marks_the_participants_council_and_shows_the_cohorts_med
 
     # The cohort's medians, beside their council's figures
     medians = {r[0]: r[1:] for r in page.table("The cohort’s median").rows[1:]}
-    assert medians["Residents"] == ["130,000", "3", "130,000"]
-    assert medians["Problem statement iterations"] == ["1", "3", "2"]
-    assert medians["Days in the current phase"] == ["0", "1", "0"]
-    assert medians["Digital maturity (average level, 1 to 5)"] == ["None yet", "0", "None yet"]
+    assert medians["Residents"] == ["130,000", "3 councils", "130,000"]
+    assert medians["Problem statement iterations"] == ["1", "3 projects", "2"]
+    assert medians["Days in the current phase"] == ["0", "1 project", "0"]
+    assert medians["Digital maturity (average level, 1 to 5)"] == [
+        "None yet",
+        "0 councils",
+        "None yet",
+    ]
     assert page.table("The cohort’s median").rows[0][-1] == "Your council: Exeter City Council"
 
     # Someone of no council sees no mark and no column of their own
@@ -161,7 +165,7 @@ def test_the_comparison_marks_the_participants_council_and_shows_the_cohorts_med
     assert Parsed(manager.text).table("The cohort’s median").rows[0] == [
         "Figure",
         "Cohort median",
-        "Councils counted",
+        "Counted",
     ]
 
 

@@ -20,6 +20,7 @@ from tests.helpers import (
     project,
 )
 from tests.test_check_answers import hidden_fields
+from tests.test_pages import Parsed
 
 
 def test_a_council_leads_several_projects_in_a_cohort(client: TestClient) -> None:
@@ -84,6 +85,12 @@ def test_a_council_leads_several_projects_in_a_cohort(client: TestClient) -> Non
     page = client.get("/councils/GB-EXE").text
     assert "Bins" in page and "Parking permits" in page
     assert f'href="/projects/{parking}"' in page
+    # ... and the comparison's medians count Exeter once for its own figures (residents)
+    # and each of its projects for theirs
+    compare = client.get(f"/cohorts/{cohort_id}/compare", params=wait)
+    medians = {r[0]: r[1:] for r in Parsed(compare.text).table("The cohort’s median").rows[1:]}
+    assert medians["Residents"] == ["130,000", "2 councils"]
+    assert medians["Problem statement iterations"] == ["0", "3 projects"]
 
 
 def test_withdrawing_a_council_withdraws_every_project_it_leads(client: TestClient) -> None:

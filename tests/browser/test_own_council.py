@@ -92,7 +92,7 @@ def test_the_demo_participant_is_one_click_from_their_project_and_marked_in_the_
         [
             "Figure",
             "Cohort median",
-            "Councils counted",
+            "Counted",
             "Your council: Exeter City Council: Bin collection information online",
             "Your council: Exeter City Council: Parking permit renewals",
         ]
