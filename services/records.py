@@ -225,6 +225,13 @@ class DecisionRecords(Application[UUID]):
                         self._cohort_facts.popitem(last=False)
         return facts
 
+    def _open_cohort_starts_on(self, project: Project) -> date | None:
+        """The day the project's cohort starts; ``Conflict`` if the cohort is closed."""
+        cohort = self.cohort_facts(project.cohort_id)
+        if cohort.closed:
+            raise Conflict("the cohort is closed: nothing more is recorded in it")
+        return cohort.starts_on
+
     def check_cohort(self, cohort_id: UUID) -> None:
         """Raise ``NotFound`` unless the cohort exists (its first event only, not a replay)."""
         first = next(iter(self.repository.event_store.get(cohort_id, limit=1)), None)
@@ -502,9 +509,7 @@ class DecisionRecords(Application[UUID]):
                 return self._replay_entry(project_id, new_entry_id)
 
         def record(project: Project) -> None:
-            cohort = self.cohort_facts(project.cohort_id)
-            if cohort.closed:
-                raise Conflict("the cohort is closed: nothing more is recorded in it")
+            cohort_starts_on = self._open_cohort_starts_on(project)
             self._check_references(project, kind, values)
             self._check_shared_with(project, kind, values)
             self._check_partner_registered(kind, values)
@@ -515,7 +520,7 @@ class DecisionRecords(Application[UUID]):
                 actor=actor,
                 now=self.now(),
                 values=values,
-                cohort_starts_on=cohort.starts_on,
+                cohort_starts_on=cohort_starts_on,
                 publishing_allowed=self._publishing_allowed(project, kind, values),
             )
 
@@ -536,9 +541,7 @@ class DecisionRecords(Application[UUID]):
         """Raise what ``record_entry`` would refuse now, recording nothing (for a page
         that shows a person their answers before they record them)."""
         project = self.get_project(project_id)  # a fresh copy, changed and dropped
-        cohort = self.cohort_facts(project.cohort_id)
-        if cohort.closed:
-            raise Conflict("the cohort is closed: nothing more is recorded in it")
+        cohort_starts_on = self._open_cohort_starts_on(project)
         self._check_references(project, kind, values)
         self._check_shared_with(project, kind, values)
         self._check_partner_registered(kind, values)
@@ -549,7 +552,7 @@ class DecisionRecords(Application[UUID]):
             actor=actor,
             now=self.now(),
             values=values,
-            cohort_starts_on=cohort.starts_on,
+            cohort_starts_on=cohort_starts_on,
             publishing_allowed=self._publishing_allowed(project, kind, values),
         )
 

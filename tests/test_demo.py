@@ -13,6 +13,7 @@ from domain.project import ENTRY_KINDS, Project
 from services.container import Waymark
 from services.demo import load_and_sign_demo, load_demo
 from services.settings import Settings
+from tests.test_pages import waymark_of
 from web.app import create_app
 
 
@@ -119,7 +120,7 @@ def test_the_demo_has_a_partner_council_s_participant_who_records_on_the_partner
         assert "Adult social care front door" in start.text
         client.cookies.clear()
 
-        waymark: Waymark = client.app.state.waymark  # type: ignore[attr-defined]
+        waymark = waymark_of(client)
         token = waymark.credentials.issue_token("devon", label="test")
         programme_id = waymark.queries.programmes()[0]["programme_id"]
         cohort_id = waymark.queries.cohorts_of(UUID(programme_id))[0]["cohort_id"]
