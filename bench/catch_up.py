@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from functools import singledispatchmethod
 from typing import Any
 
@@ -95,6 +96,46 @@ def measure_stock(settings: Settings, limit: int) -> tuple[int, float]:
     return limit, elapsed
 
 
+#: The event store's own tables: the events and their hash chain (the checkpoints are few).
+EVENT_STORE_TABLES = ("waymark_events", "waymark_ledger_chain")
+
+
+def measure_storage(url: str, size: int, results: Results) -> None:
+    """Bytes on disk per event (tables, indexes and TOAST) of the event store and of the read
+    models, all of them and each, once every read model is built and the store vacuumed."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+        def size_of(tables: Sequence[str]) -> int:
+            row = conn.execute(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                " WHERE c.relkind = 'r' AND c.relname = ANY(%s)",
+                (list(tables),),
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+        events = conn.execute("SELECT COUNT(*) FROM waymark_events").fetchone()
+        count = int(events[0]) if events else 0
+        if not count:
+            return
+        store = results.add(
+            "storage_event_store", size_of(EVENT_STORE_TABLES) / count, "bytes/event", size
+        )
+        models = read_models()
+        every = size_of([table for model in models for table in model.tables]) / count
+        mine = results.add("storage_read_models", every, "bytes/event", size)
+        results.add(
+            "storage_read_models_vs_event_store",
+            every / store["value"],
+            "x",
+            size,
+            of=mine,
+            reference=store,
+        )
+        for model in models:
+            results.add(f"storage_{model.name}", size_of(model.tables) / count, "bytes/event", size)
+
+
 def measure_raw(url: str, limit: int) -> tuple[int, float]:
     """Read the events and INSERT them back, one row each, 1,000 rows per transaction."""
     with psycopg.connect(url) as conn:
@@ -160,6 +201,7 @@ def run(
     results.add("catch_up_cpu_waymark", cpu.used["client"] / count * 1e6, "µs/event", size)
     results.add("catch_up_cpu_postgres", cpu.used["postgres"] / count * 1e6, "µs/event", size)
     results.add("catch_up_machine_busy", cpu.busy, "%", size)
+    measure_storage(url, size, results)
     if shared:
         count, seconds = measure_ours(settings, workers=2)
         results.add("catch_up_two_processes_postgres", count / seconds, "events/s", size)

@@ -222,7 +222,7 @@ def write_cpu(figures: Figures) -> str:
     return _table(head, rows)
 
 
-MODELS = ("directory", "audit_log", "project_history", "comparison", "cohort_timeline", "search")
+MODELS = ("directory", "entries", "comparison", "audit_log", "collaboration")
 
 TABLES: dict[str, Callable[[Figures], str]] = {
     "targets": targets,
@@ -247,6 +247,14 @@ TABLES: dict[str, Callable[[Figures], str]] = {
         ]
     ),
     "catch-up-alone": by_size([(model, f"catch_up_alone_{model}") for model in MODELS]),
+    "storage": by_size(
+        [
+            ("event store", "storage_event_store"),
+            ("read models", "storage_read_models"),
+            ("read models / event store", "storage_read_models_vs_event_store"),
+            *((model, f"storage_{model}") for model in MODELS),
+        ]
+    ),
     "reads": reads,
     "memory": by_size(
         [

@@ -1,4 +1,4 @@
-"""Cohort timeline: one row per entry across a cohort's projects, newest first."""
+"""Cohort timeline: the entries across a cohort's projects, newest first (``entries``)."""
 
 from __future__ import annotations
 
@@ -6,87 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from projections.base import Batch, Digest, decode_cursor, keyset_page
-from projections.database import Database, Transaction
-from projections.entries import EntryReadModel, values_in_force
-from projections.partners import PartnerSpells
-from projections.reference import ProjectsAndCouncils
+from projections.base import decode_cursor, keyset_page
+from projections.database import Database
+from projections.entries import Entries, values_in_force
 
 ORDERS = ("recorded_at", "decided_on")
-
-
-ENTRY_COLUMNS = (
-    "position",
-    "entry_id",
-    "cohort_id",
-    "project_id",
-    "council_code",
-    "kind",
-    "decided_on",
-    "recorded_at",
-    "actor",
-    "phase",
-    "summary",
-    "entry_values",
-    "corrects",
-    "superseded_by",
-    "superseded_at",
-    "root",
-)
-
-
-class CohortTimeline(EntryReadModel):
-    name = "cohort_timeline"
-    # 5: partner spells (tl_partners), for a council's projects as a partner; 6: choices
-    # in summaries as their words say them ("From LGA", not "From lga")
-    version = 6
-    rebuild_weight = 3
-    reference = ProjectsAndCouncils("tl")
-    partners = PartnerSpells("tl")
-    entries_table = "tl_entries"
-    entry_columns = ENTRY_COLUMNS
-    tables = (entries_table, *reference.tables, partners.table)
-
-    def create_tables(self, tx: Transaction) -> None:
-        self.create_reference_tables(tx)
-        self.partners.create_table(tx)
-        tx.execute(
-            "CREATE TABLE tl_entries ("
-            " position BIGINT PRIMARY KEY,"
-            " entry_id TEXT NOT NULL UNIQUE,"
-            " cohort_id TEXT NOT NULL,"
-            " project_id TEXT NOT NULL,"
-            " council_code TEXT NOT NULL,"
-            " kind TEXT NOT NULL,"
-            " decided_on TEXT NOT NULL,"
-            " recorded_at TEXT NOT NULL,"
-            " actor TEXT NOT NULL,"
-            " phase TEXT,"
-            " summary TEXT NOT NULL,"
-            " entry_values TEXT NOT NULL,"
-            " corrects TEXT,"
-            " superseded_by TEXT,"
-            " superseded_at TEXT,"
-            " root TEXT)"
-        )
-        tx.execute("CREATE INDEX tl_entries_root ON tl_entries (root)")
-        tx.execute("CREATE INDEX tl_entries_recorded ON tl_entries (cohort_id, position)")
-        tx.execute(
-            "CREATE INDEX tl_entries_decided ON tl_entries (cohort_id, decided_on, position)"
-        )
-
-    def own_columns(
-        self, event: Any, entry: Digest, project: dict[str, Any], batch: Batch
-    ) -> dict[str, Any]:
-        self.partners.follow(batch.tx, entry)
-        return {
-            "cohort_id": project["cohort_id"],
-            "council_code": project["council_code"],
-            "actor": event.actor,
-            "phase": project["phase"],
-            "summary": entry.summary,
-            "entry_values": entry.json,
-        }
 
 
 @dataclass(frozen=True)
@@ -111,7 +35,7 @@ def timeline(db: Database, query: TimelineQuery) -> tuple[list[dict[str, Any]], 
     council (``lead_council_code``, ``lead_council_name``) and its partners at that
     instant (``partner_council_codes``, ``partner_council_names``, sorted by code).
     """
-    spells = CohortTimeline.partners
+    spells = Entries.partners
     where = ["e.cohort_id = ?"]
     params: list[Any] = [query.cohort_id]
     if query.kind:
@@ -156,13 +80,13 @@ def timeline(db: Database, query: TimelineQuery) -> tuple[list[dict[str, Any]], 
         f"SELECT e.position, e.entry_id, e.project_id, e.council_code, c.name AS council_name,"
         f" e.kind, e.decided_on, e.recorded_at, e.actor, e.phase, e.summary, e.entry_values,"
         f" e.corrects, {superseded} AS superseded_by, {superseded_at} AS superseded_at"
-        f" FROM tl_entries e LEFT JOIN tl_councils c ON c.code = e.council_code"
+        f" FROM entries e LEFT JOIN entry_councils c ON c.code = e.council_code"
         f" WHERE {' AND '.join(where)} ORDER BY {order_by}"
     )
     rows, next_cursor = keyset_page(db, sql, params, query.limit, key)
     for row in rows:
         row["values"] = json.loads(row.pop("entry_values"))
-    values_in_force(db, "tl_entries", rows, query.as_of)
+    values_in_force(db, rows, query.as_of)
     _with_partners(db, rows, query.as_of)
     return rows, next_cursor
 
@@ -170,11 +94,11 @@ def timeline(db: Database, query: TimelineQuery) -> tuple[list[dict[str, Any]], 
 def _with_partners(db: Database, rows: list[dict[str, Any]], as_of: str | None) -> None:
     """Name each row's lead council and its project's partners now, or at ``as_of``."""
     with db.reading() as tx:
-        partners = CohortTimeline.partners.of_projects(tx, [r["project_id"] for r in rows], as_of)
+        partners = Entries.partners.of_projects(tx, [r["project_id"] for r in rows], as_of)
         codes = {code for found in partners.values() for code in found}
         names = {
             r["code"]: r["name"]
-            for r in tx.all_in("SELECT code, name FROM tl_councils WHERE code IN", codes)
+            for r in tx.all_in("SELECT code, name FROM entry_councils WHERE code IN", codes)
         }
     for row in rows:
         found = partners.get(row["project_id"], [])
@@ -187,7 +111,7 @@ def _with_partners(db: Database, rows: list[dict[str, Any]], as_of: str | None) 
 def first_entry_recorded(db: Database, cohort_id: str) -> str | None:
     """When the cohort's first entry was recorded (None if none is)."""
     row = db.one(
-        "SELECT recorded_at FROM tl_entries WHERE cohort_id = ? ORDER BY position LIMIT 1",
+        "SELECT recorded_at FROM entries WHERE cohort_id = ? ORDER BY position LIMIT 1",
         (cohort_id,),
     )
     return None if row is None else str(row["recorded_at"])

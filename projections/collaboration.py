@@ -19,7 +19,7 @@ from typing import Any
 from domain.capabilities import capability_slug
 from domain.cohort import Cohort
 from domain.project import ENTRY_KINDS, Project
-from projections.base import Batch, Positioned, ReadModel
+from projections.base import Batch, Positioned, ReadModel, Table
 from projections.database import Database, Transaction
 from storage.json import to_json
 from storage.times import instant
@@ -57,11 +57,41 @@ def _stored(value: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
+#: The columns of each kind's table, in order.
+COLUMNS = {
+    "col_outputs": (
+        *COMMON,
+        "decided_on",
+        "recorded_at",
+        "values_json",
+        *TABLES["output_published"][1],
+    ),
+    "col_reuses": (
+        *(c if c != "council_code" else "project_council_code" for c in COMMON),
+        "decided_on",
+        "recorded_at",
+        "values_json",
+        *TABLES["output_reused"][1],
+    ),
+    "col_decisions": (
+        *COMMON,
+        "decided_on",
+        "recorded_at",
+        "values_json",
+        *TABLES["capacity_decided"][1],
+        "slug",
+    ),
+}
+VERSIONS = "col_versions"
+
+
 class _Batch(Batch):
     def __init__(self, tx: Transaction) -> None:
-        super().__init__(tx)
-        #: entry id -> (root entry id, kind), for the corrections in this batch.
-        self.versions: dict[str, tuple[str, str]] = {}
+        super().__init__(
+            tx,
+            Table(VERSIONS, "entry_id", ("entry_id", "root_id", "kind")),
+            *(Table(name, "entry_id", columns) for name, columns in COLUMNS.items()),
+        )
         #: project id -> its cohort, programme and council, for the entries in this batch.
         self.projects: dict[str, dict[str, Any]] = {}
 
@@ -69,6 +99,7 @@ class _Batch(Batch):
 class Collaboration(ReadModel):
     name = "collaboration"
     version = 1
+    rebuild_weight = 2
     tables = (
         "col_cohorts",
         "col_projects",
@@ -125,11 +156,17 @@ class Collaboration(ReadModel):
 
     def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
         assert isinstance(batch, _Batch)
-        corrected = {str(e.corrects) for _, e in events if isinstance(e, EntryCorrected)}
-        if corrected:
-            sql = "SELECT entry_id, root_id, kind FROM col_versions WHERE entry_id IN"
-            for row in batch.tx.all_in(sql, sorted(corrected)):
-                batch.versions[row["entry_id"]] = (row["root_id"], row["kind"])
+        # A correction needs its entry's version (the root of its chain, and its kind)
+        # and that root's row, whose values it changes.
+        versions = batch[VERSIONS]
+        versions.load(
+            batch.tx, sorted({str(e.corrects) for _, e in events if isinstance(e, EntryCorrected)})
+        )
+        roots: dict[str, set[str]] = {}
+        for version in list(versions.rows.values()):
+            roots.setdefault(TABLES[version["kind"]][0], set()).add(version["root_id"])
+        for table, ids in roots.items():
+            batch[table].load(batch.tx, sorted(ids))
         followed = {str(e.originator_id) for _, e in events if isinstance(e, FOLLOWED)}
         if followed:
             sql = (
@@ -190,16 +227,10 @@ class Collaboration(ReadModel):
         }
         if table == "col_decisions":
             row["slug"] = capability_slug(row["capability"])
-        names = list(row)
-        batch.tx.execute(
-            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-            [row[n] for n in names],
+        batch[table].add(row)
+        batch[VERSIONS].add(
+            {"entry_id": row["entry_id"], "root_id": row["entry_id"], "kind": event.KIND}
         )
-        batch.tx.execute(
-            "INSERT INTO col_versions VALUES (?, ?, ?)",
-            (row["entry_id"], row["entry_id"], event.KIND),
-        )
-        batch.versions[row["entry_id"]] = (row["entry_id"], event.KIND)
 
     @handle.register(OutputPublished)
     def _published(self, event: Any, position: int, batch: Batch) -> None:
@@ -216,15 +247,14 @@ class Collaboration(ReadModel):
     @handle.register(EntryCorrected)
     def _corrected(self, event: Any, position: int, batch: Batch) -> None:
         assert isinstance(batch, _Batch)
-        found = batch.versions.get(str(event.corrects))
+        versions = batch[VERSIONS]
+        found = versions.get(str(event.corrects))
         if found is None:
             return  # a correction of a kind this read model does not follow
-        root_id, kind = found
-        entry_id = str(event.entry_id)
-        batch.tx.execute("INSERT INTO col_versions VALUES (?, ?, ?)", (entry_id, root_id, kind))
-        batch.versions[entry_id] = found
+        root_id, kind = found["root_id"], found["kind"]
+        versions.add({"entry_id": str(event.entry_id), "root_id": root_id, "kind": kind})
         table, columns = TABLES[kind]
-        stored = batch.tx.one(f"SELECT values_json FROM {table} WHERE entry_id = ?", (root_id,))
+        stored = batch[table].get(root_id)
         if stored is None:  # pragma: no cover - the root was recorded first
             return
         values = {**json.loads(stored["values_json"]), **event.replacement}
@@ -236,10 +266,7 @@ class Collaboration(ReadModel):
             changes["decided_on"] = _stored(event.replacement["decided_on"])
         if kind == "capacity_decided" and "capability" in changes:
             changes["slug"] = capability_slug(changes["capability"])
-        batch.tx.execute(
-            f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changes)} WHERE entry_id = ?",
-            [*changes.values(), root_id],
-        )
+        batch[table].change(root_id, **changes)
 
 
 # -- queries ------------------------------------------------------------------------------

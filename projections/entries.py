@@ -1,12 +1,13 @@
-"""Read models of entries: one row per entry, shown with its project and council.
+"""Entries: one row per entry, the one table the timeline, project history and search read.
 
-The timeline, the project history and search each keep a table with one row
-per entry, keyed by ``entry_id``, and their own copy of the projects and
-councils (``ProjectsAndCouncils``, so that each can be rebuilt on its own).
-``EntryReadModel`` does for them what they share: it keeps the copy current
-before the entry is seen, fills the columns every entry row has, and marks the
-entry a correction replaces as superseded by it. Each read model adds only
-its own columns (``own_columns``).
+``entries`` keeps, for each entry, what each of them needs: its project, cohort
+and lead council, both dates, the actor, the phase the project was in, the
+summary, the values as recorded (JSON), the values a correction put in force
+(``effective``), the problem statement's version, the links of corrections
+(``corrects``, ``superseded_by``, ``superseded_at``, ``root``) and its search
+terms. Beside it: the projects and councils it names (``entry_projects``,
+``entry_councils``), partner spells (``entry_partners``) and the search index
+of the terms (``entry_terms``).
 
 Values in force: a correction's row keeps ``root``, the entry at the start of
 its chain of corrections (a chain is a line: an entry is corrected at most
@@ -15,6 +16,13 @@ now or as of a past instant, are its own values with the replacements of its
 chain's corrections recorded by then laid over them, in order
 (``values_in_force``): worked out when asked, so that a past instant needs
 nothing stored beyond the rows themselves.
+
+Search: an entry is found by its values as recorded and by every value a
+correction put in force since. The terms of a correction's replacement are
+added to the terms of the entry its chain starts from (the earlier values stay
+findable, as history). The terms are given to each backend as they are (a
+PostgreSQL ``tsvector`` of exactly these lexemes with a GIN index; an SQLite
+FTS5 table whose ``ascii`` tokenizer splits only at the spaces between them).
 """
 
 from __future__ import annotations
@@ -22,57 +30,113 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import singledispatchmethod
-from typing import Any, ClassVar
+from typing import Any
 
 from domain.project import Project
-from projections.base import Batch, Digest, Positioned, ReadModel, Table, digest
+from projections.base import Batch, Positioned, ReadModel, Table, digest
 from projections.database import Database, Transaction
+from projections.partners import PartnerSpells
 from projections.reference import ProjectsAndCouncils
 from projections.summaries import changes_in_force, changes_line, summarise_entry
+from projections.terms import terms, texts
+from storage.json import to_json
+
+TABLE = "entries"
+#: The search index: a ``tsvector`` per row on PostgreSQL, an FTS5 table on SQLite.
+TERMS_TABLE = "entry_terms"
+
+COLUMNS = (
+    "position",
+    "entry_id",
+    "cohort_id",
+    "project_id",
+    "council_code",
+    "kind",
+    "decided_on",
+    "recorded_at",
+    "actor",
+    "phase",
+    "summary",
+    "entry_values",
+    "effective",
+    "statement_version",
+    "corrects",
+    "superseded_by",
+    "superseded_at",
+    "root",
+    "terms",
+)
 
 
-class EntryReadModel(ReadModel):
-    """A read model with one row per entry in ``entries_table``.
+class Entries(ReadModel):
+    name = "entries"
+    version = 1
+    # The timeline, project history and search kept a copy each (weights 3, 3 and 4).
+    rebuild_weight = 6
+    reference = ProjectsAndCouncils("entry")
+    partners = PartnerSpells("entry")
+    tables = (TABLE, TERMS_TABLE, *reference.tables, partners.table)
 
-    Every row has ``position``, ``entry_id``, ``project_id``, ``kind``,
-    ``decided_on``, ``recorded_at`` and ``superseded_by`` (the correction that
-    replaced the entry, None until one does). With ``dated_corrections`` rows
-    also keep ``corrects`` (the entry a correction replaces) and
-    ``superseded_at`` (when the entry was replaced), so that answers as of a past
-    instant can leave out corrections recorded later. Every row keeps ``root``
-    (None but for a correction: the entry its chain of corrections starts from)
-    and ``entry_values`` (the values as recorded, JSON), for ``values_in_force``.
-    """
-
-    reference: ClassVar[ProjectsAndCouncils]
-    #: The table of one row per entry, keyed by ``entry_id``.
-    entries_table: ClassVar[str]
-    #: Its columns: the shared ones above and the read model's own.
-    entry_columns: ClassVar[tuple[str, ...]]
-    dated_corrections: ClassVar[bool] = True
-
-    def create_reference_tables(self, tx: Transaction) -> None:
+    def create_tables(self, tx: Transaction) -> None:
         self.reference.create_tables(tx)
+        self.partners.create_table(tx)
+        tx.execute(
+            f"CREATE TABLE {TABLE} ("
+            " position BIGINT PRIMARY KEY,"
+            " entry_id TEXT NOT NULL UNIQUE,"
+            " cohort_id TEXT NOT NULL,"
+            " project_id TEXT NOT NULL,"
+            " council_code TEXT NOT NULL,"
+            " kind TEXT NOT NULL,"
+            " decided_on TEXT NOT NULL,"
+            " recorded_at TEXT NOT NULL,"
+            " actor TEXT NOT NULL,"
+            " phase TEXT,"
+            " summary TEXT NOT NULL,"
+            " entry_values TEXT NOT NULL,"
+            " effective TEXT,"
+            " statement_version INTEGER,"
+            " corrects TEXT,"
+            " superseded_by TEXT,"
+            " superseded_at TEXT,"
+            " root TEXT,"
+            " terms TEXT NOT NULL)"
+        )
+        tx.execute(f"CREATE INDEX entries_root ON {TABLE} (root)")
+        tx.execute(f"CREATE INDEX entries_cohort ON {TABLE} (cohort_id, position)")
+        tx.execute(f"CREATE INDEX entries_decided ON {TABLE} (cohort_id, decided_on, position)")
+        tx.execute(f"CREATE INDEX entries_project ON {TABLE} (project_id, position)")
+        if tx.dialect == "postgres":
+            tx.execute(
+                f"CREATE TABLE {TERMS_TABLE} (position BIGINT PRIMARY KEY, tsv tsvector NOT NULL)"
+            )
+            tx.execute(f"CREATE INDEX entry_terms_tsv ON {TERMS_TABLE} USING GIN (tsv)")
+        else:
+            tx.execute(f"CREATE VIRTUAL TABLE {TERMS_TABLE} USING fts5(terms, tokenize = 'ascii')")
 
     def start_batch(self, tx: Transaction) -> Batch:
-        return Batch(
-            tx,
-            *self.reference.batch_tables(),
-            Table(self.entries_table, "entry_id", self.entry_columns),
-        )
+        return Batch(tx, *self.reference.batch_tables(), Table(TABLE, "entry_id", COLUMNS))
 
     def process(self, events: Sequence[Positioned], tx: Transaction) -> None:
+        self._retermed: set[int] = set()
         batch = self.start_batch(tx)
         self.reference.prefetch(events, batch)
-        # A correction's root is its corrected entry's root (or that entry itself).
+        entries = batch[TABLE]
+        # A correction's row needs the row it corrects (its root, its values in force),
+        # and its chain's root, whose terms grow.
         corrected = [str(e.corrects) for _, e in events if isinstance(e, Project.EntryCorrected)]
-        batch[self.entries_table].load(batch.tx, corrected)
-        self.prefetch(events, batch)
+        entries.load(tx, corrected)
+        entries.load(
+            tx, {row["root"] for row in map(entries.get, corrected) if row and row["root"]}
+        )
         handler, follow = self.handler, self.reference.follow
         for position, event in events:
             follow(position, event, batch)
             handler(type(event))(self, event, position, batch)
         batch.write()
+        first = next((p for p, e in events if isinstance(e, Project.EntryRecorded)), None)
+        if first is not None:
+            self._index_terms(tx, first)
 
     @singledispatchmethod
     def handle(self, event: object, position: int, batch: Batch) -> None:
@@ -82,51 +146,84 @@ class EntryReadModel(ReadModel):
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
         entry = digest(batch.tx, position, event)
         project = self.reference.project(entry, batch)
-        entries = batch[self.entries_table]
-        corrects = root = None
+        self.partners.follow(batch.tx, entry)
+        entries = batch[TABLE]
+        corrects = root = effective = statement_version = None
         if isinstance(event, Project.EntryCorrected):
             corrects = str(event.corrects)
             target = entries.get(corrects)
             assert target is not None, f"correction of an unknown entry {corrects}"
             root = target["root"] or corrects
-            if self.dated_corrections:
-                entries.change(
-                    corrects, superseded_by=entry.entry_id, superseded_at=entry.recorded_at
-                )
+            entries.change(corrects, superseded_by=entry.entry_id, superseded_at=entry.recorded_at)
+            base = json.loads(target["effective"] or target["entry_values"])
+            effective = to_json({**base, **event.replacement})
+            self._add_terms_in_force(event, root, entries)
+        elif isinstance(event, Project.ProblemStatementIterated):
+            statement_version = project["statements"]
+        entries.add(
+            {
+                "position": position,
+                "entry_id": entry.entry_id,
+                "cohort_id": project["cohort_id"],
+                "project_id": entry.project_id,
+                "council_code": project["council_code"],
+                "kind": entry.kind,
+                "decided_on": entry.decided_on,
+                "recorded_at": entry.recorded_at,
+                "actor": event.actor,
+                "phase": project["phase"],
+                "summary": entry.summary,
+                "entry_values": entry.json,
+                "effective": effective,
+                "statement_version": statement_version,
+                "corrects": corrects,
+                "superseded_by": None,
+                "superseded_at": None,
+                "root": root,
+                "terms": " ".join(terms(" ".join(texts(entry.values)))),
+            }
+        )
+
+    def _add_terms_in_force(self, event: Any, root_id: str, entries: Table) -> None:
+        """The correction's replacement values become terms of its chain's root too."""
+        root = entries.get(root_id)
+        assert root is not None, f"the root of {event.corrects} was not loaded"
+        replaced = {k: v for k, v in event.replacement.items() if k != "decided_on"}
+        added = terms(" ".join(texts(json.loads(to_json(replaced)))))
+        before = root["terms"].split()
+        grown = list(dict.fromkeys([*before, *added]))
+        if grown != before:
+            entries.change(root_id, terms=" ".join(grown))
+            self._retermed.add(int(root["position"]))
+
+    def _index_terms(self, tx: Transaction, first: int) -> None:
+        """Index the rows this batch added (positions from ``first``, above any indexed
+        before), and again the rows indexed before whose terms it changed."""
+        for position in sorted(p for p in self._retermed if p < first):
+            if tx.dialect == "postgres":
+                tx.execute(f"DELETE FROM {TERMS_TABLE} WHERE position = ?", (position,))
             else:
-                entries.change(corrects, superseded_by=entry.entry_id)
-        row = {
-            "position": position,
-            "entry_id": entry.entry_id,
-            "project_id": entry.project_id,
-            "kind": entry.kind,
-            "decided_on": entry.decided_on,
-            "recorded_at": entry.recorded_at,
-            "superseded_by": None,
-            "root": root,
-            "entry_values": entry.json,
-        }
-        if self.dated_corrections:
-            row["corrects"] = corrects
-            row["superseded_at"] = None
-        row.update(self.own_columns(event, entry, project, batch))
-        entries.add(row)
+                tx.execute(f"DELETE FROM {TERMS_TABLE} WHERE rowid = ?", (position,))
+            self._insert_terms(tx, "position = ?", position)
+        self._insert_terms(tx, "position >= ?", first)
 
-    def own_columns(
-        self, event: Any, entry: Digest, project: dict[str, Any], batch: Batch
-    ) -> dict[str, Any]:
-        """This read model's own columns of the entry's row.
-
-        ``project`` is the entry's project (``cohort_id``, ``council_code``,
-        ``phase``, ``statements``) as it stands after the entry; a correction's
-        ``corrects`` is already marked superseded in ``batch``.
-        """
-        raise NotImplementedError
+    def _insert_terms(self, tx: Transaction, where: str, position: int) -> None:
+        if tx.dialect == "postgres":
+            tx.execute(
+                f"INSERT INTO {TERMS_TABLE} (position, tsv) SELECT position,"
+                " array_to_tsvector(string_to_array(terms, ' ')) FROM entries"
+                f" WHERE {where} AND terms <> ''",
+                (position,),
+            )
+        else:
+            tx.execute(
+                f"INSERT INTO {TERMS_TABLE} (rowid, terms) SELECT position, terms"
+                f" FROM entries WHERE {where}",
+                (position,),
+            )
 
 
-def values_in_force(
-    db: Database, table: str, rows: list[dict[str, Any]], as_of: str | None = None
-) -> None:
+def values_in_force(db: Database, rows: list[dict[str, Any]], as_of: str | None = None) -> None:
     """Give each corrected row (not itself a correction) its ``in_force``: the values in
     force after the latest correction recorded by ``as_of`` (or ever), what changed
     from the values as recorded, the summary they make, and that correction's id.
@@ -142,7 +239,7 @@ def values_in_force(
     }
     if not corrected:
         return
-    sql = f"SELECT position, entry_id, root, entry_values, recorded_at FROM {table} WHERE root IN"
+    sql = f"SELECT position, entry_id, root, entry_values, recorded_at FROM {TABLE} WHERE root IN"
     with db.reading() as tx:
         links = tx.all_in(sql, list(corrected))
     chains: dict[str, list[dict[str, Any]]] = {}

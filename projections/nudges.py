@@ -156,12 +156,12 @@ def _entries(
     with db.reading() as tx:
         rows = tx.all_in(
             "SELECT entry_id, project_id, kind, decided_on, entry_values, superseded_by"
-            " FROM tl_entries WHERE entry_id IN",
+            " FROM entries WHERE entry_id IN",
             sorted(entry_ids),
         )
     for row in rows:
         row["values"] = json.loads(row["entry_values"])
-    values_in_force(db, "tl_entries", rows)
+    values_in_force(db, rows)
     entries = []
     for row in rows:
         values = row["in_force"]["values"] if row["in_force"] else row["values"]
@@ -198,7 +198,7 @@ def _unanswered_wishes(
 ) -> list[dict[str, Any]]:
     with db.reading() as tx:
         asked = tx.all_in(
-            "SELECT entry_id, project_id FROM tl_entries"
+            "SELECT entry_id, project_id FROM entries"
             " WHERE kind = 'support_requested' AND cohort_id IN",
             cohort_ids,
         )
@@ -211,7 +211,7 @@ def answered_wishes(tx: Transaction, cohort_ids: list[str]) -> set[str]:
     """The wishes of these cohorts that have an answer: every entry of ``ANSWER_KIND``
     names the wish it answers in ``ANSWERED_FIELD`` (until that kind is recorded, none)."""
     answers = tx.all_in(
-        f"SELECT entry_values FROM tl_entries WHERE kind = '{ANSWER_KIND}' AND cohort_id IN",
+        f"SELECT entry_values FROM entries WHERE kind = '{ANSWER_KIND}' AND cohort_id IN",
         cohort_ids,
     )
     return {str(json.loads(a["entry_values"]).get(ANSWERED_FIELD)) for a in answers} - {"None"}

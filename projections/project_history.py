@@ -1,88 +1,13 @@
-"""Project history: every entry of one project, both dates, actor, corrections linked both ways."""
+"""Project history: every entry of one project, both dates, actor, corrections linked both
+ways (read from ``entries``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-from domain.project import Project
-from projections.base import Batch, Digest, Positioned
-from projections.database import Database, Transaction
-from projections.entries import EntryReadModel
-from projections.reference import ProjectsAndCouncils
-from storage.json import to_json
-
-ENTRY_COLUMNS = (
-    "position",
-    "entry_id",
-    "project_id",
-    "kind",
-    "decided_on",
-    "recorded_at",
-    "actor",
-    "entry_values",
-    "effective",
-    "statement_version",
-    "corrects",
-    "superseded_by",
-    "superseded_at",
-    "root",
-)
-
-
-class ProjectHistory(EntryReadModel):
-    name = "project_history"
-    version = 2  # 2: corrections keep their chain's root
-    rebuild_weight = 3
-    reference = ProjectsAndCouncils("hist")
-    entries_table = "hist_entries"
-    entry_columns = ENTRY_COLUMNS
-    tables = (entries_table, *reference.tables)
-
-    def create_tables(self, tx: Transaction) -> None:
-        self.create_reference_tables(tx)
-        tx.execute(
-            "CREATE TABLE hist_entries ("
-            " position BIGINT PRIMARY KEY,"
-            " entry_id TEXT NOT NULL UNIQUE,"
-            " project_id TEXT NOT NULL,"
-            " kind TEXT NOT NULL,"
-            " decided_on TEXT NOT NULL,"
-            " recorded_at TEXT NOT NULL,"
-            " actor TEXT NOT NULL,"
-            " entry_values TEXT NOT NULL,"
-            " effective TEXT,"
-            " statement_version INTEGER,"
-            " corrects TEXT,"
-            " superseded_by TEXT,"
-            " superseded_at TEXT,"
-            " root TEXT)"
-        )
-        tx.execute("CREATE INDEX hist_entries_project ON hist_entries (project_id, position)")
-
-    def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
-        # A correction needs the values in force for the entry it corrects.
-        corrected = [str(e.corrects) for _, e in events if isinstance(e, Project.EntryCorrected)]
-        batch["hist_entries"].load(batch.tx, corrected)
-
-    def own_columns(
-        self, event: Any, entry: Digest, project: dict[str, Any], batch: Batch
-    ) -> dict[str, Any]:
-        effective = statement_version = None
-        if isinstance(event, Project.EntryCorrected):
-            target = batch["hist_entries"].get(str(event.corrects))
-            assert target is not None, f"correction of an unknown entry {event.corrects}"
-            base = json.loads(target["effective"] or target["entry_values"])
-            effective = to_json({**base, **event.replacement})
-        elif isinstance(event, Project.ProblemStatementIterated):
-            statement_version = project["statements"]
-        return {
-            "actor": event.actor,
-            "entry_values": entry.json,
-            "effective": effective,
-            "statement_version": statement_version,
-        }
+from projections.database import Database
 
 
 def project_history(
@@ -96,7 +21,7 @@ def project_history(
     with db.reading() as tx:
         project = tx.one(
             "SELECT p.project_id, p.cohort_id, p.council_code, c.name AS council_name, p.title,"
-            " p.phase FROM hist_projects p LEFT JOIN hist_councils c ON c.code = p.council_code"
+            " p.phase FROM entry_projects p LEFT JOIN entry_councils c ON c.code = p.council_code"
             " WHERE p.project_id = ?",
             (project_id,),
         )
@@ -106,7 +31,12 @@ def project_history(
         if as_of is not None:
             where += " AND recorded_at <= ?"
             params.append(as_of)
-        rows = tx.all(f"SELECT * FROM hist_entries WHERE {where} ORDER BY position", params)
+        rows = tx.all(
+            "SELECT entry_id, kind, decided_on, recorded_at, actor, position, entry_values,"
+            " effective, statement_version, corrects, superseded_by, superseded_at"
+            f" FROM entries WHERE {where} ORDER BY position",
+            params,
+        )
     entries = []
     for row in rows:
         if as_of is not None and row["superseded_at"] and row["superseded_at"] > as_of:
@@ -145,7 +75,7 @@ def project_entries(db: Database, project_id: str) -> list[dict[str, Any]]:
     rows = db.all(
         "SELECT entry_id, kind, decided_on, recorded_at, actor, entry_values, effective,"
         " statement_version, corrects, superseded_by"
-        " FROM hist_entries WHERE project_id = ? ORDER BY position",
+        " FROM entries WHERE project_id = ? ORDER BY position",
         (project_id,),
     )
     for row in rows:
@@ -168,14 +98,13 @@ def corrections_at(db: Database, positions: Iterable[int]) -> dict[int, dict[str
     found: dict[int, dict[str, Any]] = {}
     with db.reading() as tx:
         rows = tx.all_in(
-            "SELECT position, corrects, effective FROM hist_entries"
+            "SELECT position, corrects, effective FROM entries"
             " WHERE kind = 'entry_corrected' AND position IN",
             wanted,
         )
         for row in rows:
             target = tx.one(
-                "SELECT kind, entry_values, effective, corrects FROM hist_entries"
-                " WHERE entry_id = ?",
+                "SELECT kind, entry_values, effective, corrects FROM entries WHERE entry_id = ?",
                 (row["corrects"],),
             )
             if target is None:
@@ -187,7 +116,7 @@ def corrections_at(db: Database, positions: Iterable[int]) -> dict[int, dict[str
                 if kind != "entry_corrected" or first is None or first["corrects"] is None:
                     break
                 first = tx.one(
-                    "SELECT kind, corrects FROM hist_entries WHERE entry_id = ?",
+                    "SELECT kind, corrects FROM entries WHERE entry_id = ?",
                     (first["corrects"],),
                 )
                 kind = first["kind"] if first is not None else kind
@@ -208,7 +137,7 @@ def public_project(db: Database, project_id: str) -> dict[str, Any] | None:
     entries (``public_entries``); None if the project is unknown."""
     project = db.one(
         "SELECT p.project_id, p.cohort_id, p.council_code, c.name AS council_name, p.title,"
-        " p.phase FROM hist_projects p LEFT JOIN hist_councils c ON c.code = p.council_code"
+        " p.phase FROM entry_projects p LEFT JOIN entry_councils c ON c.code = p.council_code"
         " WHERE p.project_id = ?",
         (project_id,),
     )
@@ -229,7 +158,7 @@ def public_entries(db: Database, project_id: str) -> list[dict[str, Any]]:
     """
     rows = db.all(
         "SELECT entry_id, kind, decided_on, entry_values, effective, root, corrects"
-        " FROM hist_entries WHERE project_id = ? ORDER BY position",
+        " FROM entries WHERE project_id = ? ORDER BY position",
         (project_id,),
     )
     roots: dict[str, dict[str, Any]] = {}
@@ -278,10 +207,10 @@ def share_decisions(db: Database) -> list[dict[str, Any]]:
     ``partner`` (an organisation's name), oldest first."""
     rows = db.all(
         "SELECT e.entry_id, e.entry_values, e.effective, e.root, p.project_id, p.title,"
-        " p.cohort_id, p.council_code, c.name AS council_name FROM hist_entries e"
-        " JOIN hist_projects p ON p.project_id = e.project_id"
-        " LEFT JOIN hist_councils c ON c.code = p.council_code"
-        " LEFT JOIN hist_entries r ON r.entry_id = e.root"
+        " p.cohort_id, p.council_code, c.name AS council_name FROM entries e"
+        " JOIN entry_projects p ON p.project_id = e.project_id"
+        " LEFT JOIN entry_councils c ON c.code = p.council_code"
+        " LEFT JOIN entries r ON r.entry_id = e.root"
         " WHERE e.superseded_by IS NULL AND COALESCE(r.kind, e.kind) = 'capacity_decided'"
         " AND COALESCE(e.effective, e.entry_values) LIKE '%\"share\"%'"
         " ORDER BY e.position"

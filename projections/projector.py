@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from projections.base import ReadModel
@@ -47,8 +47,11 @@ class Projector:
         read_models: Iterable[ReadModel],
         *,
         batch_size: int = 1000,
+        retired: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.database = database
+        #: Read models no longer kept, by name, and their tables: dropped by ``prepare``.
+        self.retired = dict(retired or {})
         self.log = log_
         self.read_models = {model.name: model for model in read_models}
         self.batch_size = batch_size
@@ -65,7 +68,8 @@ class Projector:
     # -- set-up ---------------------------------------------------------------
 
     def prepare(self) -> list[str]:
-        """Create missing read models; drop and rebuild any whose version changed.
+        """Create missing read models; drop and rebuild any whose version changed; drop
+        those no longer kept.
 
         Returns the names of the read models that start again from the beginning.
         """
@@ -80,6 +84,7 @@ class Projector:
                 f"CREATE TABLE IF NOT EXISTS {DEFERRED_INDEXES_TABLE} ("
                 "name TEXT PRIMARY KEY, read_model TEXT NOT NULL, definition TEXT NOT NULL)"
             )
+        self._drop_retired()
         # A rebuild that stopped before its end left indexes to make.
         self.make_deferred_indexes()
         # A read model started over on a log that holds events is filled as a rebuild is:
@@ -102,6 +107,20 @@ class Projector:
                 self._reset(model, tx, defer_indexes=refill)
                 started_over.append(model.name)
         return started_over
+
+    def _drop_retired(self) -> None:
+        """Drop the tables of the read models no longer kept, if this store has them."""
+        if not self.retired:
+            return
+        with self.database.transaction() as tx:
+            tx.lock_schema()
+            rows = tx.all_in(f"SELECT name FROM {POSITIONS_TABLE} WHERE name IN", self.retired)
+            for name in sorted(row["name"] for row in rows):
+                log.warning("read model %s is no longer kept: dropping its tables", name)
+                for table in self.retired[name]:
+                    tx.execute(f"DROP TABLE IF EXISTS {table}")
+                tx.execute(f"DELETE FROM {DEFERRED_INDEXES_TABLE} WHERE read_model = ?", (name,))
+                tx.execute(f"DELETE FROM {POSITIONS_TABLE} WHERE name = ?", (name,))
 
     def _reset(self, model: ReadModel, tx: Transaction, *, defer_indexes: bool = False) -> None:
         tx.execute(f"DELETE FROM {DEFERRED_INDEXES_TABLE} WHERE read_model = ?", (model.name,))

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from eventsourcing.utils import get_topic
 
 from domain.errors import NotFound
+from projections.catalogue import RETIRED, read_models
 from projections.database import Database, PostgresDatabase, SQLiteDatabase, postgres_conninfo
 from projections.log import EventLog
 from projections.projector import Projector
-from projections.queries import read_models
 from services.access import Access, Facts, Principal, cached
 from services.chained_recorders import (
     ChainedPostgresApplicationRecorder,
@@ -86,6 +86,7 @@ class Waymark:
             EventLog(self.records.recorder, self.records.mapper),
             read_models(),
             batch_size=self.settings.projection_batch_size,
+            retired=RETIRED,
         )
         self.projector.prepare()
         self.records.listeners.append(lambda _recordings: self.projector.wake.set())

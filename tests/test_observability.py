@@ -216,7 +216,7 @@ def test_metrics_show_each_read_models_lag_computed_when_scraped(idle_client: Te
     council(idle_client, "GB-EXE", "Exeter City Council")
     lagging = parse_metrics(idle_client.get("/metrics", headers=SCRAPER).text)
     read_models = idle_client.app.state.waymark.projector.read_models  # type: ignore[attr-defined]
-    assert {"directory", "cohort_timeline"} <= set(read_models)
+    assert {"directory", "entries"} <= set(read_models)
     assert series(lagging, "waymark_read_model_lag_events") == {
         frozenset({("read_model", name)}): 3 for name in read_models
     }

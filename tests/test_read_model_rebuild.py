@@ -23,7 +23,7 @@ from domain.errors import DomainError, NotFound
 from domain.segments import default_mapping
 from projections.audit_log import AuditLog
 from projections.base import ReadModel
-from projections.catalogue import read_models
+from projections.catalogue import RETIRED, read_models
 from projections.comparison import ComparisonQuery, comparison
 from projections.funding import FundingQuery, funding
 from projections.log import EventLog
@@ -477,7 +477,7 @@ def test_incremental_batches_and_restarts_give_the_tables_a_rebuild_gives(
         state = waymark.records.get_project(UUID(row["project_id"]))
         for sql in (
             "SELECT council_code FROM dir_partners WHERE project_id = ?",
-            "SELECT council_code FROM tl_partners WHERE project_id = ? AND left_at IS NULL",
+            "SELECT council_code FROM entry_partners WHERE project_id = ? AND left_at IS NULL",
         ):
             found = waymark.database.all(sql, (row["project_id"],))
             assert {r["council_code"] for r in found} == state.partners
@@ -670,11 +670,45 @@ def test_a_read_model_whose_version_changes_is_rebuilt_on_start(waymark: Waymark
     status = {s.name: s for s in restarted.status()}
     assert status["audit_log"].version == AuditLogV2.version
     assert status["audit_log"].position == 0
-    assert status["cohort_timeline"].lag == 0
+    assert status["entries"].lag == 0
 
     restarted.catch_up()
     assert read_model_rows(waymark)["audit_log"] == before
     assert fresh_projector(waymark, [*others, AuditLogV2()]).prepare() == []
+
+
+def test_read_models_no_longer_kept_are_dropped_on_start(waymark: Waymark) -> None:
+    # Given a store kept by an earlier Waymark: the timeline, history and search each with
+    # a table of every entry, now all served by `entries`
+    play(waymark, [("entry", 0, "problem_statement_iterated", 1)])
+    waymark.projector.catch_up()
+    kept = read_model_rows(waymark)
+    with waymark.database.transaction() as tx:
+        for names in RETIRED.values():
+            for table in names:
+                tx.execute(f"CREATE TABLE {table} (position BIGINT PRIMARY KEY)")
+        for name in RETIRED:
+            tx.execute(
+                "INSERT INTO read_model_positions (name, version, position) VALUES (?, 5, 1)",
+                (name,),
+            )
+
+    # When Waymark starts on it
+    restarted = Waymark(waymark.settings)
+    try:
+        # Then their tables and positions are gone, and what is kept is untouched
+        positions = restarted.projector.positions()
+        assert set(positions) == {model.name for model in read_models()}
+        if restarted.database.dialect == "postgres":
+            sql = "SELECT 1 AS found FROM pg_tables WHERE schemaname = 'public' AND tablename = ?"
+        else:
+            sql = "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?"
+        for names in RETIRED.values():
+            for table in names:
+                assert restarted.database.one(sql, (table,)) is None, table
+        assert read_model_rows(restarted) == kept
+    finally:
+        restarted.close()
 
 
 def test_the_command_line_rebuilds_one_read_model_and_reports_status(
@@ -691,12 +725,12 @@ def test_the_command_line_rebuilds_one_read_model_and_reports_status(
         waymark.close()
     runner = CliRunner()
 
-    rebuilt = runner.invoke(cli, ["projections", "rebuild", "search"])
+    rebuilt = runner.invoke(cli, ["projections", "rebuild", "entries"])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert f"Rebuilt from {head} events" in rebuilt.output
     status = runner.invoke(cli, ["projections", "status"])
     assert status.exit_code == 0, status.output
-    assert "search" in status.output and "audit_log" in status.output
+    assert "entries" in status.output and "audit_log" in status.output
     unknown = runner.invoke(cli, ["projections", "rebuild", "nonsense"])
     assert unknown.exit_code == 2
 
@@ -713,7 +747,7 @@ def test_a_rebuild_leaves_the_query_planner_statistics_on_every_table_it_filled(
         for table in model.tables
         if waymark.database.one(f"SELECT 1 AS found FROM {table} LIMIT 1")
     ]
-    assert "tl_entries" in filled and "audit_log" in filled
+    assert "entries" in filled and "audit_log" in filled
     if waymark.database.dialect == "postgres":
         rows = waymark.database.all(
             "SELECT DISTINCT tablename AS name FROM pg_stats WHERE schemaname = 'public'"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from projections.search import terms
+from projections.terms import terms
 from tests.helpers import assert_problem, cohort, council, entry, programme, project
 
 CORPUS = {
@@ -60,7 +60,7 @@ HOSTILE = [
     "(",
     ")",
     "\\",
-    "'); DROP TABLE search_entries; --",
+    "'); DROP TABLE entries; --",
     "^bin",
     "col:bin",
     "{bin}",

@@ -184,7 +184,7 @@ def test_waymark_init_creates_the_tables_and_can_run_again(settings: Settings) -
         [line] = [json.loads(text) for text in waymark(settings, "init").splitlines()]
         assert (line["event"], line["head"]) == ("store ready", 0)
 
-    assert {"read_model_positions", "dir_programmes", "tl_entries"} <= tables(settings)
+    assert {"read_model_positions", "dir_programmes", "entries"} <= tables(settings)
 
 
 def tables(settings: Settings) -> set[str]:
