@@ -113,6 +113,17 @@ class Table:
             for row in tx.all_in(sql, missing):
                 self.rows[row[self.key]] = row
 
+    def load_where(
+        self, tx: Transaction, column: str, values: Iterable[Any]
+    ) -> list[dict[str, Any]]:
+        """Load the rows whose ``column`` holds one of ``values`` (those loaded before
+        are kept as they are here); returns them."""
+        sql = f"SELECT {', '.join(self.columns)} FROM {self.name} WHERE {column} IN"
+        found = []
+        for row in tx.all_in(sql, values):
+            found.append(self.rows.setdefault(row[self.key], row))
+        return found
+
     def get(self, key: Any) -> dict[str, Any] | None:
         return self.rows.get(key)
 

@@ -6,12 +6,13 @@ changes the values shown (its latest version's id is kept beside the first's).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from functools import singledispatchmethod
 from typing import Any
 
 from domain.project import Project
-from projections.base import Batch, ReadModel
+from projections.base import Batch, Positioned, ReadModel, Table
 from projections.database import Database, Transaction
 from storage.times import instant
 
@@ -20,10 +21,48 @@ _REQUEST_FIELDS = {"wish": "wish", "from_whom": "from_whom", "decided_on": "aske
 _ANSWER_FIELDS = {"status": "status", "detail": "detail", "decided_on": "answered_on"}
 
 
+REQUESTS, ANSWERS = "sup_requests", "sup_answers"
+_COLUMNS = {
+    REQUESTS: (
+        "entry_id",
+        "latest_id",
+        "project_id",
+        "wish",
+        "from_whom",
+        "asked_on",
+        "recorded_at",
+        "actor",
+        "position",
+    ),
+    ANSWERS: (
+        "entry_id",
+        "latest_id",
+        "request_entry_id",
+        "project_id",
+        "status",
+        "detail",
+        "answered_on",
+        "recorded_at",
+        "actor",
+        "position",
+    ),
+}
+
+
+class _Batch(Batch):
+    def __init__(self, tx: Transaction) -> None:
+        super().__init__(
+            tx, *(Table(name, "entry_id", columns) for name, columns in _COLUMNS.items())
+        )
+        #: The latest version's id of each request and answer this batch knows of ->
+        #: (its table, the first version's id).
+        self.latest: dict[str, tuple[str, str]] = {}
+
+
 class Support(ReadModel):
     name = "support"
     version = 1
-    tables = ("sup_requests", "sup_answers")
+    tables = (REQUESTS, ANSWERS)
 
     @singledispatchmethod
     def handle(self, event: object, position: int, batch: Batch) -> None:
@@ -47,65 +86,77 @@ class Support(ReadModel):
         tx.execute("CREATE INDEX sup_answers_request ON sup_answers (request_entry_id)")
         tx.execute("CREATE INDEX sup_answers_latest ON sup_answers (latest_id)")
 
+    def start_batch(self, tx: Transaction) -> Batch:
+        return _Batch(tx)
+
+    def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
+        """The requests and answers this batch's corrections may correct, by latest id."""
+        assert isinstance(batch, _Batch)
+        corrected = {str(e.corrects) for _, e in events if isinstance(e, Project.EntryCorrected)}
+        if not corrected:
+            return
+        for name in (REQUESTS, ANSWERS):
+            for row in batch[name].load_where(batch.tx, "latest_id", corrected):
+                batch.latest[row["latest_id"]] = (name, row["entry_id"])
+
     @handle.register
     def _entry(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
+        assert isinstance(batch, _Batch)
         kind = event.KIND
+        entry_id = str(event.entry_id)
         if kind == "support_requested":
-            batch.tx.execute(
-                "INSERT INTO sup_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    str(event.entry_id),
-                    str(event.entry_id),
-                    str(event.originator_id),
-                    event.wish,
-                    event.from_whom,
-                    event.decided_on.isoformat(),
-                    instant(event.timestamp),
-                    event.actor,
-                    position,
-                ),
+            batch[REQUESTS].add(
+                {
+                    "entry_id": entry_id,
+                    "latest_id": entry_id,
+                    "project_id": str(event.originator_id),
+                    "wish": event.wish,
+                    "from_whom": event.from_whom,
+                    "asked_on": event.decided_on.isoformat(),
+                    "recorded_at": instant(event.timestamp),
+                    "actor": event.actor,
+                    "position": position,
+                }
             )
+            batch.latest[entry_id] = (REQUESTS, entry_id)
         elif kind == "support_answered":
-            batch.tx.execute(
-                "INSERT INTO sup_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    str(event.entry_id),
-                    str(event.entry_id),
-                    str(event.request_entry_id),
-                    str(event.originator_id),
-                    event.status,
-                    event.detail,
-                    event.decided_on.isoformat(),
-                    instant(event.timestamp),
-                    event.actor,
-                    position,
-                ),
+            batch[ANSWERS].add(
+                {
+                    "entry_id": entry_id,
+                    "latest_id": entry_id,
+                    "request_entry_id": str(event.request_entry_id),
+                    "project_id": str(event.originator_id),
+                    "status": event.status,
+                    "detail": event.detail,
+                    "answered_on": event.decided_on.isoformat(),
+                    "recorded_at": instant(event.timestamp),
+                    "actor": event.actor,
+                    "position": position,
+                }
             )
+            batch.latest[entry_id] = (ANSWERS, entry_id)
         elif kind == "entry_corrected":
-            self._corrected(event, batch.tx)
+            self._corrected(event, batch)
 
     @staticmethod
-    def _corrected(event: Any, tx: Transaction) -> None:
+    def _corrected(event: Any, batch: _Batch) -> None:
         """A correction of a request or an answer: its replacement values, in force."""
-        corrects, replacement = str(event.corrects), event.replacement
-        for table, fields in (("sup_requests", _REQUEST_FIELDS), ("sup_answers", _ANSWER_FIELDS)):
-            row = tx.one(f"SELECT entry_id FROM {table} WHERE latest_id = ?", (corrects,))  # noqa: S608
-            if row is None:
-                continue
-            changes = {
-                column: str(replacement[name].isoformat())
-                if isinstance(replacement[name], date)
-                else str(replacement[name])
-                for name, column in fields.items()
-                if name in replacement
-            }
-            changes["latest_id"] = str(event.entry_id)
-            columns = ", ".join(f"{column} = ?" for column in changes)
-            tx.execute(
-                f"UPDATE {table} SET {columns} WHERE entry_id = ?",  # noqa: S608
-                (*changes.values(), row["entry_id"]),
-            )
-            return
+        found = batch.latest.pop(str(event.corrects), None)
+        if found is None:
+            return  # a correction of another kind of entry
+        table, first_id = found
+        fields = _REQUEST_FIELDS if table == REQUESTS else _ANSWER_FIELDS
+        replacement = event.replacement
+        changes = {
+            column: str(replacement[name].isoformat())
+            if isinstance(replacement[name], date)
+            else str(replacement[name])
+            for name, column in fields.items()
+            if name in replacement
+        }
+        changes["latest_id"] = str(event.entry_id)
+        batch[table].change(first_id, **changes)
+        batch.latest[str(event.entry_id)] = found
 
 
 def support_requests(

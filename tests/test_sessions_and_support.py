@@ -252,6 +252,34 @@ def test_a_wish_acknowledged_then_fulfilled_is_seen_by_its_council(client: TestC
     page = client.get(f"/projects/{exeter}", headers=as_participant).text
     assert "Introduced to Hackney&#39;s team." in page or "Introduced to Hackney's team." in page
 
+    # Corrections put their values in force: of the wish, of that correction, of an answer
+    def correct(corrects: str, **replacement: str) -> Any:
+        return entry(
+            client,
+            exeter,
+            {
+                "kind": "entry_corrected",
+                "corrects": corrects,
+                "reason_kind": "recording_error",
+                "reason": "Put right.",
+                "replacement": replacement,
+            },
+        )
+
+    fixed = correct(wish["entry_id"], wish="A peer who replaced this supplier's system")
+    correct(fixed["entry_id"], from_whom="lga")
+    last = correct(acknowledged["entry_id"], detail="Asked Hackney.")
+    found = client.get(
+        f"/api/programmes/{programme_id}/support-requests",
+        params={"wait_for": last["position"]},
+    ).json()["items"]
+    exe = next(r for r in found if r["council_code"] == "GB-EXE")
+    assert (exe["wish"], exe["from_whom"]) == ("A peer who replaced this supplier's system", "lga")
+    assert [a["detail"] for a in exe["answers"]] == [
+        "Asked Hackney.",
+        "Introduced to Hackney's team.",
+    ]
+
     # Rebuilt from the log, the same answers
     waymark.projector.rebuild(["sessions", "support"])
     again = client.get(f"/api/programmes/{programme_id}/support-requests").json()["items"]
