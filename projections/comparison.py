@@ -414,6 +414,7 @@ class Comparison(ReadModel):
             Table("cmp_facts", "position", FACT_COLUMNS),
             Table("cmp_councils", "position", DATED_COLUMNS),
             Table("cmp_mappings", "position", DATED_COLUMNS),
+            self.partners.batch_table(),
         )
 
     def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
@@ -426,6 +427,7 @@ class Comparison(ReadModel):
             if isinstance(e, (Project.EntryRecorded, Project.Withdrawn))
         }
         batch["cmp_projects"].load(batch.tx, wanted)
+        self.partners.prefetch(events, batch)
         # A correction needs the entry it corrects, and the entry that one's chain began with.
         entries = batch["cmp_entries"]
         corrected = [str(e.corrects) for _, e in events if isinstance(e, Project.EntryCorrected)]
@@ -491,7 +493,7 @@ class Comparison(ReadModel):
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
         assert isinstance(batch, StatefulBatch)
         entry = digest(batch.tx, position, event)
-        self.partners.follow(batch.tx, entry)
+        self.partners.follow(batch, entry)
         project_id = entry.project_id
         fact = entry_fact(entry)
         apply_fact(

@@ -115,12 +115,18 @@ class Entries(ReadModel):
             tx.execute(f"CREATE VIRTUAL TABLE {TERMS_TABLE} USING fts5(terms, tokenize = 'ascii')")
 
     def start_batch(self, tx: Transaction) -> Batch:
-        return Batch(tx, *self.reference.batch_tables(), Table(TABLE, "entry_id", COLUMNS))
+        return Batch(
+            tx,
+            *self.reference.batch_tables(),
+            Table(TABLE, "entry_id", COLUMNS),
+            self.partners.batch_table(),
+        )
 
     def process(self, events: Sequence[Positioned], tx: Transaction) -> None:
         self._retermed: set[int] = set()
         batch = self.start_batch(tx)
         self.reference.prefetch(events, batch)
+        self.partners.prefetch(events, batch)
         entries = batch[TABLE]
         # A correction's row needs the row it corrects (its root, its values in force),
         # and its chain's root, whose terms grow.
@@ -146,7 +152,7 @@ class Entries(ReadModel):
     def _entry_recorded(self, event: Project.EntryRecorded, position: int, batch: Batch) -> None:
         entry = digest(batch.tx, position, event)
         project = self.reference.project(entry, batch)
-        self.partners.follow(batch.tx, entry)
+        self.partners.follow(batch, entry)
         entries = batch[TABLE]
         corrects = root = effective = statement_version = None
         if isinstance(event, Project.EntryCorrected):

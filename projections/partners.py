@@ -13,10 +13,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from projections.base import Digest
+from projections.base import Batch, Digest, Positioned, Table
 from projections.database import Transaction
 
 PARTNER_KINDS = frozenset({"partner_joined", "partner_left"})
+
+
+COLUMNS = ("project_id", "council_code", "joined_position", "joined_at", "left_position", "left_at")
+
+
+class Spells(Table):
+    """A batch's spells, and which are open: (project, council) -> its joined position."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, "joined_position", COLUMNS)
+        self.open: dict[tuple[str, str], int] = {}
 
 
 class PartnerSpells:
@@ -32,19 +43,43 @@ class PartnerSpells:
         tx.execute(f"CREATE INDEX {self.table}_council ON {self.table} (council_code)")
         tx.execute(f"CREATE INDEX {self.table}_project ON {self.table} (project_id)")
 
-    def follow(self, tx: Transaction, entry: Digest) -> None:
+    def batch_table(self) -> Spells:
+        """The spells a batch changes: add to a read model's ``Batch``."""
+        return Spells(self.table)
+
+    def prefetch(self, events: Sequence[Positioned], batch: Batch) -> None:
+        """Load the spells of the projects a partner leaves in this batch."""
+        leaving = {
+            str(e.originator_id) for _, e in events if getattr(e, "KIND", "") == "partner_left"
+        }
+        if leaving:
+            spells = batch[self.table]
+            assert isinstance(spells, Spells)
+            for row in spells.load_where(batch.tx, "project_id", leaving):
+                if row["left_position"] is None:
+                    spells.open[(row["project_id"], row["council_code"])] = row["joined_position"]
+
+    def follow(self, batch: Batch, entry: Digest) -> None:
         """Start or end a spell, if the entry is a partner joining or leaving."""
+        if entry.kind not in PARTNER_KINDS:
+            return
+        spells = batch[self.table]
+        assert isinstance(spells, Spells)
+        key = (entry.project_id, str(entry.values["council_code"]))
         if entry.kind == "partner_joined":
-            tx.execute(
-                f"INSERT INTO {self.table} VALUES (?, ?, ?, ?, NULL, NULL)",
-                (entry.project_id, entry.values["council_code"], entry.position, entry.recorded_at),
+            spells.add(
+                {
+                    "project_id": key[0],
+                    "council_code": key[1],
+                    "joined_position": entry.position,
+                    "joined_at": entry.recorded_at,
+                    "left_position": None,
+                    "left_at": None,
+                }
             )
-        elif entry.kind == "partner_left":
-            tx.execute(
-                f"UPDATE {self.table} SET left_position = ?, left_at = ?"
-                " WHERE project_id = ? AND council_code = ? AND left_position IS NULL",
-                (entry.position, entry.recorded_at, entry.project_id, entry.values["council_code"]),
-            )
+            spells.open[key] = entry.position
+        elif (joined := spells.open.pop(key, None)) is not None:
+            spells.change(joined, left_position=entry.position, left_at=entry.recorded_at)
 
     def in_force(self, as_of: str | None, alias: str = "s") -> tuple[str, list[Any]]:
         """The condition (on the table as ``alias``) that a spell is in force now, or at
