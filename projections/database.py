@@ -98,11 +98,20 @@ class Transaction:
     def insert_many(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        """Append rows in one go: COPY on PostgreSQL, one prepared INSERT on SQLite."""
+        """Append rows in one go: on PostgreSQL one INSERT of a few rows (while following
+        the log) or COPY (more rows, as in a rebuild: COPY takes two round trips, an INSERT
+        one); on SQLite one prepared INSERT."""
         if not rows:
             return
         names = ", ".join(columns)
         if self.dialect == "postgres":
+            if len(rows) <= FEW_ROWS:
+                row = f"({', '.join(['%s'] * len(columns))})"
+                self.cursor.execute(
+                    f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(rows))}",
+                    [value for values in rows for value in values],
+                )
+                return
             with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 copy.write(copy_text(rows))
         else:
@@ -180,6 +189,9 @@ class Transaction:
         row = self.one(sql, params)
         return None if row is None else next(iter(row.values()))
 
+
+#: Up to this many rows are appended by one INSERT rather than COPY (PostgreSQL).
+FEW_ROWS = 16
 
 _COPY_SPECIAL = re.compile(r"[\\\n\r\t]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from domain.errors import InvalidValue, NotFound
 from services.access import (
@@ -38,9 +39,11 @@ async def the_waymark(request: Request) -> Waymark:
 
 
 def current_principal(request: Request) -> Principal | None:
-    """Who is asking: a bearer token, or a browser session (with its CSRF token for writes)."""
-    cached: Principal | None = getattr(request.state, "principal", None)
-    if cached is not None:
+    """Who is asking: a bearer token, or a browser session (with its CSRF token for writes).
+
+    Worked out once a request (it reads the database), then kept in ``request.state``."""
+    if getattr(request.state, "principal_known", False):
+        cached: Principal | None = request.state.principal
         return cached
     waymark = get_waymark(request)
     principal = None
@@ -59,7 +62,16 @@ def current_principal(request: Request) -> Principal | None:
                 raise Forbidden("the form or request is missing its CSRF token")
             principal = waymark.principal(session.username)
     request.state.principal = principal
+    request.state.principal_known = True
     return principal
+
+
+async def the_principal(request: Request) -> Principal | None:
+    """``current_principal`` as a dependency: on the event loop once known (an access check
+    that ran before it found it), else in the thread pool, since it reads the database."""
+    if getattr(request.state, "principal_known", False):
+        return current_principal(request)
+    return await run_in_threadpool(current_principal, request)
 
 
 def start_browser_session(response: Response, waymark: Waymark, session_id: str) -> str:
@@ -132,7 +144,7 @@ def _csrf_ok(request: Request, expected: str) -> bool:
     return bool(given) and hmac.compare_digest(given, expected)
 
 
-PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
+PrincipalDep = Annotated[Principal | None, Depends(the_principal)]
 
 
 async def current_actor(principal: PrincipalDep) -> str:
@@ -156,7 +168,13 @@ def _uuid(value: str | None) -> UUID | None:
 def allow(permission: Permission) -> Any:
     """A route dependency: the signed-in user must hold ``permission`` for the path's scope."""
 
-    def check(request: Request, principal: PrincipalDep) -> None:
+    async def check(request: Request) -> None:
+        # Who is asking and what they may do, in one hand-off to the thread pool (each
+        # hand-off costs about as much as the check itself).
+        await run_in_threadpool(checked, request)
+
+    def checked(request: Request) -> None:
+        principal = current_principal(request)
         if principal is None:
             raise Unauthenticated("sign in to use Waymark")
         params = request.path_params
