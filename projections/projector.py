@@ -334,7 +334,9 @@ class Projector:
         backoff = poll_interval
         while not stop.is_set():
             try:
-                while not stop.is_set() and self.catch_up_once():
+                # A batch shorter than asked for reached the head of the log: wait to be
+                # woken (each write wakes this thread) rather than ask again at once.
+                while not stop.is_set() and self.catch_up_once() and self._behind:
                     pass
                 if not stop.is_set():
                     self.caught_up()
