@@ -9,7 +9,7 @@ On one generated record (``bench/generate.py``), in one run:
   the end), indexes included, with the CPU time it took in this process and in
   PostgreSQL, per event;
 - ours, two processes: the same with the read models shared between two
-  processes, and each read model rebuilt alone, in µs an event (not at the
+  processes; and each read model rebuilt alone, in µs an event (not at the
   largest size of ``make bench``, to keep it short);
 - stock: the library's ``ProjectionRunner`` with a minimal view (one row per
   event with its tracking record, one transaction per event), on the first N
@@ -170,7 +170,7 @@ def run(
     stock_limit: int,
     *,
     generated: bool = False,
-    shared: bool = True,
+    each_alone: bool = True,
     raw_limit: int = 200_000,
 ) -> None:
     """Measure catch-up on the store at ``url`` (generating ``size`` events first unless
@@ -202,9 +202,10 @@ def run(
     results.add("catch_up_cpu_postgres", cpu.used["postgres"] / count * 1e6, "µs/event", size)
     results.add("catch_up_machine_busy", cpu.busy, "%", size)
     measure_storage(url, size, results)
-    if shared:
-        count, seconds = measure_ours(settings, workers=2)
-        results.add("catch_up_two_processes_postgres", count / seconds, "events/s", size)
+    count, seconds = measure_ours(settings, workers=2)
+    two = count / seconds
+    mine_two = results.add("catch_up_two_processes_postgres", two, "events/s", size)
+    if each_alone:
         # What each read model costs, rebuilt alone (reading and decoding the log included).
         for model in read_models():
             started = time.perf_counter()
@@ -224,6 +225,15 @@ def run(
         size,
         TARGET if size >= TARGET_FROM else None,
         of=mine,
+        reference=reference,
+    )
+    results.add(
+        "catch_up_two_processes_vs_stock",
+        two / stock,
+        "x",
+        size,
+        TARGET if size >= TARGET_FROM else None,
+        of=mine_two,
         reference=reference,
     )
     results.add("catch_up_vs_raw_insert", ours / raw, "x", size)

@@ -236,6 +236,7 @@ TABLES: dict[str, Callable[[Figures], str]] = {
             ("stock runner", "catch_up_stock_runner_postgres"),
             ("raw INSERT", "catch_up_raw_insert_postgres"),
             ("ours / stock", "catch_up_vs_stock"),
+            ("two processes / stock", "catch_up_two_processes_vs_stock"),
             ("ours / raw", "catch_up_vs_raw_insert"),
         ]
     ),

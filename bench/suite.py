@@ -49,7 +49,7 @@ def main() -> None:
                     size,
                     results,
                     stock_limit=500 if args.quick else 5_000,
-                    shared=size < 1_000_000,
+                    each_alone=size < 1_000_000,
                 )
                 settle(url)
                 with served.serve(url) as server:
