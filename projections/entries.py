@@ -5,9 +5,10 @@ and lead council, both dates, the actor, the phase the project was in, the
 summary, the values as recorded (JSON), the values a correction put in force
 (``effective``), the problem statement's version, the links of corrections
 (``corrects``, ``superseded_by``, ``superseded_at``, ``root``) and its search
-terms. Beside it: the projects and councils it names (``entry_projects``,
-``entry_councils``), partner spells (``entry_partners``) and the search index
-of the terms (``entry_terms``).
+terms, indexed where they are (on PostgreSQL a GIN index of the terms as a
+``tsvector``; on SQLite an FTS5 index, ``entry_terms``, whose content is this
+table's). Beside it: the projects and councils it names (``entry_projects``,
+``entry_councils``) and partner spells (``entry_partners``).
 
 Values in force: a correction's row keeps ``root``, the entry at the start of
 its chain of corrections (a chain is a line: an entry is corrected at most
@@ -21,8 +22,8 @@ Search: an entry is found by its values as recorded and by every value a
 correction put in force since. The terms of a correction's replacement are
 added to the terms of the entry its chain starts from (the earlier values stay
 findable, as history). The terms are given to each backend as they are (a
-PostgreSQL ``tsvector`` of exactly these lexemes with a GIN index; an SQLite
-FTS5 table whose ``ascii`` tokenizer splits only at the spaces between them).
+PostgreSQL ``tsvector`` of exactly these lexemes, ``TSVECTOR``; an SQLite FTS5
+index whose ``ascii`` tokenizer splits only at the spaces between them).
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ from projections.terms import terms, texts
 from storage.json import to_json
 
 TABLE = "entries"
-#: The search index: a ``tsvector`` per row on PostgreSQL, an FTS5 table on SQLite.
-TERMS_TABLE = "entry_terms"
+#: The search index on SQLite: FTS5, its content the ``terms`` of ``entries``.
+TERMS_INDEX = "entry_terms"
+#: An entry's terms as a ``tsvector`` (PostgreSQL): what its GIN index holds, and what
+#: a search matches against, written the same in both places so that the index is used.
+TSVECTOR = "array_to_tsvector(string_to_array({}.terms, ' '))"
 
 COLUMNS = (
     "position",
@@ -70,12 +74,12 @@ COLUMNS = (
 
 class Entries(ReadModel):
     name = "entries"
-    version = 1
+    version = 2  # 2: the terms indexed where they are, not copied to entry_terms
     # The timeline, project history and search kept a copy each (weights 3, 3 and 4).
     rebuild_weight = 6
     reference = ProjectsAndCouncils("entry")
     partners = PartnerSpells("entry")
-    tables = (TABLE, TERMS_TABLE, *reference.tables, partners.table)
+    tables = (TABLE, *reference.tables, partners.table)
 
     def create_tables(self, tx: Transaction) -> None:
         self.reference.create_tables(tx)
@@ -107,12 +111,18 @@ class Entries(ReadModel):
         tx.execute(f"CREATE INDEX entries_decided ON {TABLE} (cohort_id, decided_on, position)")
         tx.execute(f"CREATE INDEX entries_project ON {TABLE} (project_id, position)")
         if tx.dialect == "postgres":
-            tx.execute(
-                f"CREATE TABLE {TERMS_TABLE} (position BIGINT PRIMARY KEY, tsv tsvector NOT NULL)"
-            )
-            tx.execute(f"CREATE INDEX entry_terms_tsv ON {TERMS_TABLE} USING GIN (tsv)")
+            terms_of = TSVECTOR.format(TABLE)
+            tx.execute(f"CREATE INDEX entries_terms ON {TABLE} USING GIN ({terms_of})")
         else:
-            tx.execute(f"CREATE VIRTUAL TABLE {TERMS_TABLE} USING fts5(terms, tokenize = 'ascii')")
+            tx.execute(
+                f"CREATE VIRTUAL TABLE {TERMS_INDEX} USING fts5(terms, content = '{TABLE}',"
+                " content_rowid = 'position', tokenize = 'ascii')"
+            )
+
+    def drop_tables(self, tx: Transaction) -> None:
+        # Before the table its content comes from (SQLite; on PostgreSQL it is not there).
+        tx.execute(f"DROP TABLE IF EXISTS {TERMS_INDEX}")
+        super().drop_tables(tx)
 
     def start_batch(self, tx: Transaction) -> Batch:
         return Batch(
@@ -123,7 +133,8 @@ class Entries(ReadModel):
         )
 
     def process(self, events: Sequence[Positioned], tx: Transaction) -> None:
-        self._retermed: set[int] = set()
+        #: Rows indexed before this batch whose terms it changes -> the terms indexed.
+        self._retermed: dict[int, str] = {}
         batch = self.start_batch(tx)
         self.reference.prefetch(events, batch)
         self.partners.prefetch(events, batch)
@@ -141,7 +152,7 @@ class Entries(ReadModel):
             handler(type(event))(self, event, position, batch)
         batch.write()
         first = next((p for p, e in events if isinstance(e, Project.EntryRecorded)), None)
-        if first is not None:
+        if first is not None and tx.dialect != "postgres":
             self._index_terms(tx, first)
 
     @singledispatchmethod
@@ -199,34 +210,30 @@ class Entries(ReadModel):
         before = root["terms"].split()
         grown = list(dict.fromkeys([*before, *added]))
         if grown != before:
+            self._retermed.setdefault(int(root["position"]), root["terms"])
             entries.change(root_id, terms=" ".join(grown))
-            self._retermed.add(int(root["position"]))
 
     def _index_terms(self, tx: Transaction, first: int) -> None:
-        """Index the rows this batch added (positions from ``first``, above any indexed
-        before), and again the rows indexed before whose terms it changed."""
-        for position in sorted(p for p in self._retermed if p < first):
-            if tx.dialect == "postgres":
-                tx.execute(f"DELETE FROM {TERMS_TABLE} WHERE position = ?", (position,))
-            else:
-                tx.execute(f"DELETE FROM {TERMS_TABLE} WHERE rowid = ?", (position,))
-            self._insert_terms(tx, "position = ?", position)
-        self._insert_terms(tx, "position >= ?", first)
-
-    def _insert_terms(self, tx: Transaction, where: str, position: int) -> None:
-        if tx.dialect == "postgres":
+        """SQLite: index the rows this batch added (positions from ``first``, above any
+        indexed before), and again the rows indexed before whose terms it changed (an FTS5
+        index of another table's content forgets a row only told what it indexed)."""
+        for position, indexed in sorted(self._retermed.items()):
+            if position >= first:
+                continue
             tx.execute(
-                f"INSERT INTO {TERMS_TABLE} (position, tsv) SELECT position,"
-                " array_to_tsvector(string_to_array(terms, ' ')) FROM entries"
-                f" WHERE {where} AND terms <> ''",
+                f"INSERT INTO {TERMS_INDEX} ({TERMS_INDEX}, rowid, terms) VALUES ('delete', ?, ?)",
+                (position, indexed),
+            )
+            tx.execute(
+                f"INSERT INTO {TERMS_INDEX} (rowid, terms) SELECT position, terms FROM {TABLE}"
+                " WHERE position = ?",
                 (position,),
             )
-        else:
-            tx.execute(
-                f"INSERT INTO {TERMS_TABLE} (rowid, terms) SELECT position, terms"
-                f" FROM entries WHERE {where}",
-                (position,),
-            )
+        tx.execute(
+            f"INSERT INTO {TERMS_INDEX} (rowid, terms) SELECT position, terms FROM {TABLE}"
+            " WHERE position >= ?",
+            (first,),
+        )
 
 
 def values_in_force(db: Database, rows: list[dict[str, Any]], as_of: str | None = None) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from projections.base import decode_cursor, keyset_page
 from projections.database import Database
-from projections.entries import values_in_force
+from projections.entries import TSVECTOR, values_in_force
 from projections.terms import terms
 
 #: Query terms after these are ignored.
@@ -47,7 +47,7 @@ def search(db: Database, query: SearchQuery) -> tuple[list[dict[str, Any]], str 
     if not wanted:
         return [], None
     if db.dialect == "postgres":
-        match = "e.position IN (SELECT position FROM entry_terms WHERE tsv @@ ?::tsquery)"
+        match = f"{TSVECTOR.format('e')} @@ ?::tsquery"
         expression = " & ".join(f"'{term}':*" for term in wanted)
     else:
         match = "e.position IN (SELECT rowid FROM entry_terms WHERE entry_terms MATCH ?)"

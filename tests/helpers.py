@@ -127,13 +127,6 @@ def read_model_rows(waymark: Waymark) -> dict[str, list[tuple[str, ...]]]:
     with waymark.database.reading() as tx:
         for model in waymark.projector.read_models.values():
             for table in model.tables:
-                if table == "entry_terms":
-                    sql = (
-                        "SELECT position, tsv::text AS tsv FROM entry_terms"
-                        if tx.dialect == "postgres"
-                        else "SELECT rowid, terms FROM entry_terms"
-                    )
-                else:
-                    sql = f"SELECT * FROM {table}"  # noqa: S608 - table names are ours
+                sql = f"SELECT * FROM {table}"  # noqa: S608 - table names are ours
                 found[table] = sorted(tuple(map(str, row.values())) for row in tx.all(sql))
     return found
