@@ -218,24 +218,12 @@ def run(
     count, seconds = measure_raw(url, min(size, raw_limit))
     raw = count / seconds
     results.add("catch_up_raw_insert_postgres", raw, "rows/s", size)
-    results.add(
-        "catch_up_vs_stock",
-        ours / stock,
-        "x",
-        size,
-        TARGET if size >= TARGET_FROM else None,
-        of=mine,
-        reference=reference,
-    )
-    results.add(
-        "catch_up_two_processes_vs_stock",
-        two / stock,
-        "x",
-        size,
-        TARGET if size >= TARGET_FROM else None,
-        of=mine_two,
-        reference=reference,
-    )
+    target = TARGET if size >= TARGET_FROM else None
+    for name, rate, figure in (
+        ("catch_up_vs_stock", ours, mine),
+        ("catch_up_two_processes_vs_stock", two, mine_two),
+    ):
+        results.add(name, rate / stock, "x", size, target, of=figure, reference=reference)
     results.add("catch_up_vs_raw_insert", ours / raw, "x", size)
 
 

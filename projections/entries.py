@@ -151,8 +151,10 @@ class Entries(ReadModel):
             follow(position, event, batch)
             handler(type(event))(self, event, position, batch)
         batch.write()
+        if tx.dialect == "postgres":
+            return  # the terms' GIN index follows the rows by itself
         first = next((p for p, e in events if isinstance(e, Project.EntryRecorded)), None)
-        if first is not None and tx.dialect != "postgres":
+        if first is not None:
             self._index_terms(tx, first)
 
     @singledispatchmethod
