@@ -30,6 +30,7 @@ from services.queries import Freshness, Queries
 from services.records import DecisionRecords
 from services.settings import Settings
 from services.sign_in import SignIn, end_sessions_on_revocation
+from services.wakeups import Bell
 from services.witnesses import CheckpointLog
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ class Waymark:
         )
         self.projector.prepare()
         self.records.listeners.append(lambda _recordings: self.projector.wake.set())
+        #: Rings the read-model worker that `waymark serve` runs beside this process.
+        self.bell: Bell | None = None
+        if self.settings.projector_socket is not None and not self.settings.in_process_projections:
+            bell = self.bell = Bell(self.settings.projector_socket)
+            self.records.listeners.append(lambda _recordings: bell.ring())
         self.readiness = ReadinessCheck(
             self.projector,
             max_lag=self.settings.readiness_max_lag,
@@ -154,6 +160,8 @@ class Waymark:
         if self._running:
             self.projector.stop()
             self._running = False
+        if self.bell is not None:
+            self.bell.close()
         self.database.close()
         self.records.close()
 

@@ -26,8 +26,15 @@ class Settings(BaseSettings):
     demo: bool = Field(default=False, description="Demo mode: loads demo data when empty.")
     in_process_projections: bool = Field(
         default=True,
-        description="Run the read-model worker inside the server process. Set false when "
-        "`waymark projections run` runs as its own process.",
+        description="Keep the read models up to date from the server: `waymark serve` runs "
+        "one read-model worker process beside its serving processes (restarted if it stops); "
+        "an app made by `web.app:create_app` runs it in a thread. Set false when `waymark "
+        "projections run` runs on its own.",
+    )
+    projector_socket: Path | None = Field(
+        default=None,
+        description="Set by `waymark serve` for the processes it starts, not by operators: "
+        "the Unix socket where each write wakes the read-model worker.",
     )
     projection_batch_size: int = Field(
         default=1000, ge=1, le=100_000, description="Events per read-model transaction."

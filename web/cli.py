@@ -6,11 +6,13 @@ import getpass
 import json
 import os
 import signal
+import sys
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -34,6 +36,7 @@ from services.ledger import LedgerTampered, read_checkpoints, trusted_from, veri
 from services.ledger_chain import Checkpoint, Link, Verdict, load_public_key
 from services.rebuilding import rebuild_read_models
 from services.settings import Settings
+from services.wakeups import Listener
 from services.witnesses import (
     Witnessed,
     WitnessError,
@@ -175,23 +178,38 @@ def projections_status() -> None:
         console.print(table)
 
 
+#: A worker of its own gathers the writes of this while into one batch (Projector.run).
+GATHER_SECONDS = 0.05
+
+
 @projections_app.command("run")
 def projections_run() -> None:
     """Keep the read models up to date, as a worker process, until stopped."""
     settings = Settings(in_process_projections=False)
     configure_logging(settings.log_level)
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    with opened(settings) as waymark:
+    with opened(settings) as waymark, ExitStack() as stack:
+
+        def stopping(*_: object) -> None:
+            stop.set()
+            waymark.projector.wake.set()  # not left waiting out its poll interval
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, stopping)
         structlog.get_logger("waymark.projections").info("projection worker running")
+        if settings.projector_socket is not None:
+            # Started by `waymark serve`: woken by each write in its serving processes,
+            # and its standard input is a pipe from the server that ends when it does.
+            listener = Listener(
+                settings.projector_socket, waymark.projector.wake, stop, sys.stdin.buffer
+            )
+            listener.start()
+            stack.callback(listener.close)
         # The weekly digests are sent from here too (when WAYMARK_SMTP_HOST is set).
         digests = DigestSchedule(waymark.digests, waymark.wait_for_head)
         digests.start()
-        try:
-            waymark.projector.run(settings.projection_poll_interval, stop)
-        finally:
-            digests.stop()
+        stack.callback(digests.stop)
+        waymark.projector.run(settings.projection_poll_interval, stop, gather=GATHER_SECONDS)
 
 
 def _run(action: Callable[[Waymark], None]) -> None:
@@ -713,3 +731,7 @@ def import_(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

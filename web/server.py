@@ -11,10 +11,14 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import structlog
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
@@ -87,7 +91,7 @@ def serve(*, host: str, port: int, workers: int, shutdown_timeout: float) -> Non
     # stop was asked for, so it ends the process with 0 rather than by the signal.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: sys.exit(0))
-    with _metrics_directory(workers):
+    with _metrics_directory(workers), _read_model_worker(settings):
         uvicorn.run(
             "web.app:create_app",
             factory=True,
@@ -125,6 +129,116 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
+
+
+@contextmanager
+def _read_model_worker(settings: Settings) -> Iterator[None]:
+    """With the read models kept by the server (the default): one worker process for
+    them beside the serving processes, woken by their writes, for as long as they serve.
+
+    In a process of its own, the read models' work does not take the interpreter
+    from the requests being served, and with ``--workers N`` there is still one
+    worker, not one in each serving process.
+    """
+    if not settings.in_process_projections:
+        yield
+        return
+    folder = Path(tempfile.mkdtemp(prefix="waymark-"))
+    given = {
+        "WAYMARK_IN_PROCESS_PROJECTIONS": "false",
+        "WAYMARK_PROJECTOR_SOCKET": str(folder / "wakeups"),
+    }
+    before = {name: os.environ.get(name) for name in given}
+    os.environ.update(given)  # read by the serving processes and the worker alike
+    worker = Supervised([sys.executable, "-m", "web.cli", "projections", "run"])
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.stop()
+        for name, value in before.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Supervised:
+    """A child process started again whenever it stops, until ``stop``.
+
+    In a session of its own, so that a Ctrl-C at the terminal reaches only the
+    server, which then stops it; it stops itself when the server goes away
+    (killed, not stopped), as its standard input, a pipe from the server, ends.
+    """
+
+    #: Seconds between starts, doubled after each quick stop, up to the longest.
+    FIRST_PAUSE = 1.0
+    LONGEST_PAUSE = 30.0
+    #: A run this long or longer was not a quick stop: the pause starts again.
+    STEADY_SECONDS = 60.0
+
+    def __init__(self, command: list[str]) -> None:
+        self.command = command
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._keep, name="waymark-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._launch()
+        self._thread.start()
+
+    def _launch(self) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            # Its standard input is a pipe from here, never written: it ends when this
+            # process does, however it ends, and the worker stops then (services.wakeups).
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.PIPE, start_new_session=True
+            )
+            self.starts += 1
+        log.info("read-model worker started", worker_pid=self.process.pid)
+
+    def _keep(self) -> None:
+        pause = self.FIRST_PAUSE
+        while not self._stopping.is_set():
+            assert self.process is not None
+            started = time.monotonic()
+            code = self.process.wait()
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started >= self.STEADY_SECONDS:
+                pause = self.FIRST_PAUSE
+            log.error(
+                "read-model worker stopped; starting it again",
+                exit_code=code,
+                worker_pid=self.process.pid,
+                seconds=pause,
+            )
+            if self._stopping.wait(pause):
+                return
+            pause = min(pause * 2, self.LONGEST_PAUSE)
+            self._launch()
+
+    def stop(self, timeout: float = 15) -> None:
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process is not None and process.stdin is not None:
+            process.stdin.close()
+        self._thread.join(timeout=timeout)
 
 
 @contextmanager
