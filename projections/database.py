@@ -315,7 +315,14 @@ class PostgresDatabase(Database):
             conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "connect_timeout": max(1, int(timeout))},
+            # Autocommit: a read is one round trip, not BEGIN, the query and COMMIT (read
+            # committed gives each statement its own snapshot either way); a transaction
+            # is begun and ended by ``transaction`` itself.
+            kwargs={
+                "row_factory": dict_row,
+                "connect_timeout": max(1, int(timeout)),
+                "autocommit": True,
+            },
             timeout=timeout,
             check=self._check,
             reset=self._returning,
@@ -343,12 +350,7 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def reading(self) -> Iterator[Transaction]:
-        with (
-            _unavailable_as_error(),
-            self.pool.connection() as conn,
-            conn.transaction(),
-            conn.cursor() as cur,
-        ):
+        with _unavailable_as_error(), self.pool.connection() as conn, conn.cursor() as cur:
             yield Transaction(cur, self.dialect)
 
     def close(self) -> None:
