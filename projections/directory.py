@@ -14,7 +14,7 @@ from domain.council import Council
 from domain.programme import Programme
 from domain.project import Project
 from domain.segments import default_mapping
-from projections.base import Batch, ReadModel, Table
+from projections.base import Batch, ReadModel, Table, digest
 from projections.database import Database, Transaction
 from storage.times import instant
 
@@ -351,10 +351,9 @@ class Directory(ReadModel):
                 "DELETE FROM dir_partners WHERE project_id = ? AND council_code = ?",
                 (str(event.originator_id), event.council_code),
             )
+        entry = digest(batch.tx, position, event)  # worked out once for every read model
         batch["dir_projects"].change(
-            str(event.originator_id),
-            version=event.originator_version,
-            modified_at=instant(event.timestamp),
+            entry.project_id, version=event.originator_version, modified_at=entry.recorded_at
         )
 
 

@@ -9,10 +9,13 @@ over (a new version) is filled the way a rebuild is.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from eventsourcing.persistence import Mapper
+from hypothesis import given
+from hypothesis import strategies as st
 
 from projections.catalogue import read_models
 from projections.projector import DEFERRED_INDEXES_TABLE
@@ -20,6 +23,7 @@ from services.container import Waymark
 from services.rebuilding import rebuild_processes, rebuild_read_models
 from services.settings import Settings
 from storage.codec import FastDecoder
+from storage.times import instant
 from tests.helpers import read_model_rows
 from tests.test_read_model_rebuild import AuditLogV2, fresh_projector, play
 
@@ -191,3 +195,21 @@ def test_a_worker_far_behind_the_log_reads_it_in_larger_batches(waymark: Waymark
     play(waymark, [])
     assert waymark.projector.log.head() - head > 5
     assert worker.catch_up_once() == 5
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+    )
+)
+def test_an_instant_is_the_same_text_however_its_time_zone_is_given(moment: datetime) -> None:
+    """The short way for UTC times (the record's) gives what the general way gives."""
+    utc = moment.astimezone(UTC)
+    expected = (
+        f"{utc.year:04}-{utc.month:02}-{utc.day:02}T{utc.hour:02}:{utc.minute:02}:"
+        f"{utc.second:02}.{utc.microsecond:06}Z"
+    )
+    assert instant(moment) == expected
+    assert instant(utc) == expected
+    assert instant(utc.replace(tzinfo=timezone(timedelta(0), "GMT"))) == expected  # not UTC
+    assert len(expected) == len("2026-12-02T11:30:52.142999Z")
