@@ -5,9 +5,10 @@
 Writes: several clients at once (one connection each, the light client of
 ``bench/load.py``) record entries through ``POST /api/projects/{id}/entries``
 with a bearer token made by ``waymark users add``, Waymark served with its
-defaults (``waymark serve``: one worker, read models kept in the serving
-process); then, in the same run, with the same client, requests and server
-settings, the minimal FastAPI + eventsourcing app of ``bench/minimal_app.py``.
+defaults (``waymark serve``: one serving process, and the read-model worker
+process it starts beside it; the server's CPU time counts both); then, in the
+same run, with the same client, requests and server settings, the minimal
+FastAPI + eventsourcing app of ``bench/minimal_app.py``.
 On PostgreSQL and on SQLite. Recorded: writes/s, p50 and p95, the ratio
 Waymark / minimal app, and CPU time per write of the server, of its database's
 backends (PostgreSQL) and of the client.
@@ -162,7 +163,8 @@ def serve(
 
     Deployed as docker-compose.yml does on PostgreSQL: ``waymark serve --workers N``
     and one ``waymark projections run`` worker; or, with ``defaults``, with Waymark's
-    own defaults, read models kept in the serving process.
+    own defaults: the read models kept by the worker process that ``waymark serve``
+    starts beside its serving processes.
     """
     port = _free_port()
     folder = data_dir or data_dir_for(str(url))
