@@ -9,10 +9,10 @@ that poll interval, and a ring with no worker listening is not an error.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from pathlib import Path
-from typing import BinaryIO
 
 #: How often the listener looks up from its socket to see whether it should stop.
 LOOK_UP_SECONDS = 0.5
@@ -41,13 +41,15 @@ class Bell:
 class Listener:
     """The worker's side: sets ``wake`` for each datagram at ``path``, in a thread.
 
-    ``lifeline`` is a pipe from the process that started this one, which never
-    writes to it: when it reads as ended, that process is gone (the server was
-    killed, not stopped), and ``stop`` is set, so that no worker is left behind.
+    ``lifeline`` is the file descriptor of a pipe from the process that started
+    this one, which never writes to it: when it reads as ended, that process is
+    gone (the server was killed, not stopped), and ``stop`` is set, so that no
+    worker is left behind. It is read with ``os.read``, not through a buffered
+    file, whose lock a thread blocked in it would hold as the interpreter exits.
     """
 
     def __init__(
-        self, path: Path, wake: threading.Event, stop: threading.Event, lifeline: BinaryIO
+        self, path: Path, wake: threading.Event, stop: threading.Event, lifeline: int
     ) -> None:
         self.path = path
         self.wake = wake
@@ -77,7 +79,7 @@ class Listener:
             self.wake.set()
 
     def _watch(self) -> None:
-        while self.lifeline.read(4096):
+        while os.read(self.lifeline, 4096):
             pass  # nothing is ever written: only its end means anything
         self.stop.set()
         self.wake.set()

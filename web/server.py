@@ -152,6 +152,7 @@ def _read_model_worker(settings: Settings) -> Iterator[None]:
     os.environ.update(given)  # read by the serving processes and the worker alike
     worker = Supervised([sys.executable, "-m", "web.cli", "projections", "run"])
     worker.start()
+    worker.wait_until_listening(folder / "wakeups")
     try:
         yield
     finally:
@@ -189,6 +190,13 @@ class Supervised:
     def start(self) -> None:
         self._launch()
         self._thread.start()
+
+    def wait_until_listening(self, socket_path: Path, timeout: float = 60) -> None:
+        """Wait (bounded) until the worker has bound its socket, so that its start-up
+        lines come before the server's and no write of the first moments goes unheard."""
+        deadline = time.monotonic() + timeout
+        while not socket_path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _launch(self) -> None:
         with self._lock:
