@@ -182,7 +182,6 @@ class Supervised:
     def __init__(self, command: list[str]) -> None:
         self.command = command
         self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._keep, name="waymark-supervisor", daemon=True)
@@ -207,7 +206,6 @@ class Supervised:
             self.process = subprocess.Popen(
                 self.command, stdin=subprocess.PIPE, start_new_session=True
             )
-            self.starts += 1
         log.info("read-model worker started", worker_pid=self.process.pid)
 
     def _keep(self) -> None:
