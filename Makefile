@@ -70,10 +70,12 @@ layers: install-dev
 # pytest exits 5 when it collected no tests: that is a failure here. The tests run on
 # one process per core (pytest-xdist; each test has its own store and PostgreSQL
 # database): on this project's two cores, 13 minutes against 22 in one process
-# (2026-12-01). `make test PYTEST_WORKERS=0` runs them in one process.
+# (2026-12-01). Each file's tests go to one process (--dist loadscope), so that a
+# file's shared site (the browser tests' server and demo record) is set up once.
+# `make test PYTEST_WORKERS=0` runs them in one process.
 PYTEST_WORKERS ?= auto
 pytest: install-dev assets
-	@set +e; $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
+	@set +e; $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest ran no tests: failing" >&2; exit 1; fi; exit $$rc
 
 # The domain's rules on aggregates alone (tests/unit): no database, no application,
