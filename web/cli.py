@@ -196,17 +196,15 @@ def projections_run() -> None:
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, stopping)
-        listener = None
+        structlog.get_logger("waymark.projections").info("projection worker running")
         if settings.projector_socket is not None:
             # Started by `waymark serve`: woken by each write in its serving processes,
             # and its standard input is a pipe from the server that ends when it does.
-            # The server waits for the socket (bound here) before it serves.
+            # The server waits for the socket (bound here, after the line above) to serve.
             listener = Listener(
                 settings.projector_socket, waymark.projector.wake, stop, sys.stdin.fileno()
             )
             stack.callback(listener.close)
-        structlog.get_logger("waymark.projections").info("projection worker running")
-        if listener is not None:
             listener.start()
         # The weekly digests are sent from here too (when WAYMARK_SMTP_HOST is set).
         digests = DigestSchedule(waymark.digests, waymark.wait_for_head)
