@@ -436,7 +436,9 @@ def _managers_form(
         "setup_managers.html",
         j=journey,
         caption=details.get("name") or journey.caption,
-        people=waymark.people.everyone(),
+        # everyone recorded so far: a person added a moment ago is offered, as the check
+        # of the answers (against the record) counts them as having an account
+        people=waymark.people.everyone(waymark.projector.log.head()),
         chosen=set(raw.get("managers", "").split(",")),
         invited=INVITED,
         details=sorted(details.items()),
